@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/tongxin/tongxin/i18n"
+)
+
+// keyword is one word that points free text to a place in the conversation.
+type keyword struct {
+	word   string // folded
+	target string // a navigate target
+}
+
+// KeywordTargets are the places free text can lead to. Each has the
+// message "keywords.<name>": words separated by commas, in that language.
+var KeywordTargets = []string{
+	"emergency", "registration", "schooling", "jobs", "medical", "legal_aid",
+	"business_licence", "urban_management", "dispute",
+	"operator", "status", "menu", "handbook", "lang", "help",
+}
+
+// loadKeywords reads every locale's keywords. Chinese keywords are added to
+// every locale, since residents often mix in the Chinese word for an office.
+func loadKeywords(cat *i18n.Catalog) map[string][]keyword {
+	out := map[string][]keyword{}
+	for _, l := range cat.Locales() {
+		for _, name := range KeywordTargets {
+			ids := []string{l.Tag}
+			if l.Tag != i18n.Source {
+				ids = append(ids, i18n.Source)
+			}
+			for _, tag := range ids {
+				for _, w := range splitList(cat.T(tag, "keywords."+name, nil)) {
+					out[l.Tag] = append(out[l.Tag], keyword{word: i18n.Fold(l.Tag, w), target: name})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func splitList(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '，' || r == '،' || r == '、' || r == '\n'
+	})
+	out := f[:0]
+	for _, w := range f {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// match returns the target whose keywords free text hits most; ties go to
+// the earlier target, so emergency wins over everything.
+func (e *Engine) match(lang, text string) (string, bool) {
+	t := i18n.Fold(lang, text)
+	hits := map[string]int{}
+	for _, k := range e.keywords[lang] {
+		if strings.Contains(t, k.word) {
+			hits[k.target]++
+		}
+	}
+	best, n := "", 0
+	for _, name := range KeywordTargets {
+		if hits[name] > n {
+			best, n = name, hits[name]
+		}
+	}
+	return best, n > 0
+}
+
+// suggest answers free text outside a form: an emergency word starts the
+// emergency form at once; a service's words offer its handbook chapter and
+// its form; anything else offers the menu and a person.
+func (c *conv) suggest(text string) {
+	target, ok := c.e.match(c.lang(), text)
+	if !ok {
+		c.notUnderstood()
+		return
+	}
+	switch target {
+	case "emergency":
+		c.startFlow("emergency")
+	case "operator":
+		c.startFlow("general")
+	case "status", "menu", "lang", "help":
+		c.navigate(target)
+	case "handbook":
+		c.navigate("hb")
+	default:
+		c.say(c.tr("fallback.suggest", map[string]any{"Service": c.tr("category."+target, nil)}), []Choice{
+			{Data: nav("hb:" + target), Label: c.tr("hb.read", nil)},
+			{Data: nav("form:" + target), Label: c.tr("hb.request", nil)},
+			{Data: nav("form:general"), Label: c.tr("menu.operator", nil)},
+			{Data: nav("menu"), Label: c.tr("nav.menu", nil)},
+		}, 1, AskNone)
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is everything Tongxin is configured with. Environment variables
+// set it; flags of the same meaning override them.
+type Config struct {
+	Addr                  string
+	DataDir               string
+	DatabaseURL           string
+	RedisURL              string
+	PublicURL             string
+	SecretKey             string
+	TelegramToken         string
+	TelegramAPIURL        string
+	TelegramWebhookSecret string
+	TicketPrefix          string
+	TimeZone              string
+	SessionTTL            time.Duration
+	LogLevel              string
+}
+
+// setting describes one configuration variable, for loading and --help.
+type setting struct {
+	env, flag, def, help string
+	secret               bool
+	field                func(*Config) *string
+}
+
+var settings = []setting{
+	{"TONGXIN_ADDR", "addr", ":8080", "listen address", false, func(c *Config) *string { return &c.Addr }},
+	{"TONGXIN_DATA_DIR", "data", "./data", "embedded store directory", false, func(c *Config) *string { return &c.DataDir }},
+	{"TONGXIN_DATABASE_URL", "database-url", "", "PostgreSQL URL (not available in this version; leave empty for the embedded store)", true, func(c *Config) *string { return &c.DatabaseURL }},
+	{"TONGXIN_REDIS_URL", "redis-url", "", "Redis URL (not available in this version; leave empty for in-process state)", true, func(c *Config) *string { return &c.RedisURL }},
+	{"TONGXIN_PUBLIC_URL", "public-url", "http://localhost:8080", "the URL the outside world reaches us at (webhook registration, links)", false, func(c *Config) *string { return &c.PublicURL }},
+	{"TONGXIN_SECRET_KEY", "", "", "32-byte key (base64) for encrypting personal data; generated into the data dir when unset", true, func(c *Config) *string { return &c.SecretKey }},
+	{"TONGXIN_TELEGRAM_TOKEN", "telegram-token", "", "Telegram bot token; Telegram is off when empty", true, func(c *Config) *string { return &c.TelegramToken }},
+	{"TONGXIN_TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Bot API base URL (tests and demos point it at the fake)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
+	{"TONGXIN_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "webhook secret token; when empty, Tongxin long-polls instead", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
+	{"TONGXIN_TICKET_PREFIX", "ticket-prefix", "YK", "prefix of ticket numbers (YK-2026-000001)", false, func(c *Config) *string { return &c.TicketPrefix }},
+	{"TONGXIN_TIMEZONE", "timezone", "Asia/Shanghai", "time zone of due times shown to residents and of ticket-number years", false, func(c *Config) *string { return &c.TimeZone }},
+	{"TONGXIN_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
+}
+
+const sessionTTLEnv = "TONGXIN_SESSION_TTL"
+
+// loadConfig reads the environment and registers flags that override it.
+// Call Validate after the flag set is parsed.
+func loadConfig(getenv func(string) string, fs *flag.FlagSet) *Config {
+	c := &Config{SessionTTL: 30 * time.Minute}
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		*s.field(c) = v
+		if s.flag != "" && fs != nil {
+			fs.StringVar(s.field(c), s.flag, v, s.help+" ($"+s.env+")")
+		}
+	}
+	if v := getenv(sessionTTLEnv); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			c.SessionTTL = d
+		} else {
+			c.SessionTTL = -1 // reported by Validate
+		}
+	}
+	return c
+}
+
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL != "" {
+		errs = append(errs, errors.New("TONGXIN_DATABASE_URL is set, but this version has only the embedded store: unset it"))
+	}
+	if c.RedisURL != "" {
+		errs = append(errs, errors.New("TONGXIN_REDIS_URL is set, but this version keeps state in process: unset it"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("TONGXIN_DATA_DIR is empty"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("TONGXIN_PUBLIC_URL %q is not an absolute URL", c.PublicURL))
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || u.Scheme == "" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("TONGXIN_TELEGRAM_API_URL %q is not an absolute URL", c.TelegramAPIURL))
+	}
+	if c.TelegramWebhookSecret != "" && !webhookSecret.MatchString(c.TelegramWebhookSecret) {
+		errs = append(errs, errors.New("TONGXIN_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -"))
+	}
+	if c.TelegramWebhookSecret != "" && c.TelegramToken == "" {
+		errs = append(errs, errors.New("TONGXIN_TELEGRAM_WEBHOOK_SECRET is set but TONGXIN_TELEGRAM_TOKEN is empty"))
+	}
+	if !regexp.MustCompile(`^[A-Z]{1,6}$`).MatchString(c.TicketPrefix) {
+		errs = append(errs, fmt.Errorf("TONGXIN_TICKET_PREFIX %q must be 1-6 capital letters", c.TicketPrefix))
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("TONGXIN_TIMEZONE: %w", err))
+	}
+	if c.SessionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be a positive duration such as 30m", sessionTTLEnv))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("TONGXIN_LOG_LEVEL: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Print writes the configuration with secrets masked.
+func (c *Config) Print(w io.Writer) {
+	for _, s := range settings {
+		v := *s.field(c)
+		if s.secret && v != "" {
+			v = "****"
+		}
+		fmt.Fprintf(w, "%s=%s\n", s.env, v)
+	}
+	fmt.Fprintf(w, "%s=%s\n", sessionTTLEnv, c.SessionTTL)
+}
+
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+func settingsHelp() string {
+	var b strings.Builder
+	b.WriteString("Environment (flags of serve override them):\n")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "empty"
+		}
+		fmt.Fprintf(&b, "  %-33s %s (default %s)\n", s.env, s.help, def)
+	}
+	fmt.Fprintf(&b, "  %-33s how long an unfinished form is kept (default 30m)\n", sessionTTLEnv)
+	return b.String()
+}

@@ -1,0 +1,170 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/routing"
+)
+
+// actions are the engine's effects, done in the event's transaction.
+type actions struct {
+	tx      hotline.Tx
+	res     *hotline.Resident
+	channel string
+	now     time.Time
+	prefix  string
+	loc     *time.Location
+}
+
+func (a *actions) saveResident(ctx context.Context) error {
+	a.res.UpdatedAt = a.now
+	if err := a.tx.UpdateResident(ctx, a.res); err != nil {
+		return fmt.Errorf("update resident %d: %w", a.res.ID, err)
+	}
+	return nil
+}
+
+func (a *actions) SetLanguage(ctx context.Context, lang string) error {
+	a.res.Lang = lang
+	return a.saveResident(ctx)
+}
+
+func (a *actions) SetPhone(ctx context.Context, phone string) error {
+	a.res.Phone = phone
+	return a.saveResident(ctx)
+}
+
+func (a *actions) RecordConsent(ctx context.Context, purpose, version string, granted bool) error {
+	c := &hotline.Consent{
+		ResidentID: a.res.ID, Purpose: purpose, Version: version, Lang: a.res.Lang,
+		Channel: a.channel, Granted: granted, CreatedAt: a.now,
+	}
+	if err := a.tx.RecordConsent(ctx, c); err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+func (a *actions) place(ctx context.Context, code string) (*hotline.Jurisdiction, error) {
+	if code == "" {
+		return nil, nil
+	}
+	j, err := a.tx.FindJurisdiction(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("find jurisdiction %s: %w", code, err)
+	}
+	return j, nil
+}
+
+// OpenTicket routes the request, reserves a number and stores the ticket
+// with the timeline of how it was routed.
+func (a *actions) OpenTicket(ctx context.Context, r bot.Request) (bot.Receipt, error) {
+	req := routing.Request{Category: r.Category, Urgent: r.LegalBasis == "emergency"}
+	var err error
+	if req.District, err = a.place(ctx, r.District); err != nil {
+		return bot.Receipt{}, err
+	}
+	if req.Street, err = a.place(ctx, r.Street); err != nil {
+		return bot.Receipt{}, err
+	}
+	if req.Community, err = a.place(ctx, r.Community); err != nil {
+		return bot.Receipt{}, err
+	}
+	for _, k := range []string{"community_note", "street_note", "district_note"} {
+		if r.Fields[k] != "" {
+			req.PlaceNote = r.Fields[k]
+			break
+		}
+	}
+	route, err := a.tx.FindRoute(ctx, r.Category)
+	if errors.Is(err, hotline.ErrNotFound) {
+		route, err = nil, nil
+	}
+	if err != nil {
+		return bot.Receipt{}, fmt.Errorf("find route %s: %w", r.Category, err)
+	}
+	slas, err := a.tx.SLAs(ctx)
+	if err != nil {
+		return bot.Receipt{}, fmt.Errorf("read SLA table: %w", err)
+	}
+	d, err := routing.Decide(req, route, slas, a.now)
+	if err != nil {
+		return bot.Receipt{}, fmt.Errorf("route %s request: %w", r.Category, err)
+	}
+	number, err := a.tx.NextTicketNumber(ctx, a.prefix, a.now.In(a.loc).Year())
+	if err != nil {
+		return bot.Receipt{}, fmt.Errorf("reserve ticket number: %w", err)
+	}
+	t := &hotline.Ticket{
+		Number: number, Category: r.Category, Priority: d.Priority, Status: hotline.StatusNew,
+		Bureau: d.Bureau, CoBureau: d.CoBureau,
+		District: d.District, Street: d.Street, Community: d.Community,
+		ResidentID: a.res.ID, Language: a.res.Lang, Channel: a.channel,
+		Fields: r.Fields, Sensitive: r.Sensitive, LegalBasis: r.LegalBasis,
+		CreatedAt: a.now, UpdatedAt: a.now,
+		FirstResponseDue: d.FirstResponseDue, ResolutionDue: d.ResolutionDue,
+	}
+	if err := a.tx.CreateTicket(ctx, t); err != nil {
+		return bot.Receipt{}, fmt.Errorf("create ticket %s: %w", number, err)
+	}
+	events := append([]hotline.Event{{
+		Kind: hotline.EventCreated, Actor: "resident", At: a.now,
+		Reason: fmt.Sprintf("resident submitted the %s form on %s in %s", r.Category, a.channel, a.res.Lang),
+		Data:   map[string]string{"legal_basis": r.LegalBasis},
+	}}, d.Reasons...)
+	for i := range events {
+		events[i].TicketID = t.ID
+		if err := a.tx.AppendEvent(ctx, &events[i]); err != nil {
+			return bot.Receipt{}, fmt.Errorf("record %s event: %w", events[i].Kind, err)
+		}
+	}
+	return bot.Receipt{Number: number, Bureau: d.Bureau, Priority: d.Priority, FirstResponseDue: d.FirstResponseDue}, nil
+}
+
+func (a *actions) Tickets(ctx context.Context) ([]bot.TicketView, error) {
+	id := a.res.ID
+	ts, err := a.tx.FindTickets(ctx, hotline.TicketFilter{ResidentID: &id})
+	if err != nil {
+		return nil, fmt.Errorf("find tickets of resident %d: %w", id, err)
+	}
+	out := make([]bot.TicketView, len(ts))
+	for i, t := range ts {
+		out[i] = bot.TicketView{Number: t.Number, Category: t.Category, Status: t.Status, Bureau: t.Bureau, CreatedAt: t.CreatedAt}
+	}
+	return out, nil
+}
+
+// Places lists a node's children; "" lists the districts of the city (or
+// the top level when the tree has several cities).
+func (a *actions) Places(ctx context.Context, parent string) ([]bot.Place, error) {
+	js, err := a.tx.Jurisdictions(ctx, parent)
+	if err != nil {
+		return nil, fmt.Errorf("list places under %q: %w", parent, err)
+	}
+	if parent == "" && len(js) == 1 {
+		if js, err = a.tx.Jurisdictions(ctx, js[0].Code); err != nil {
+			return nil, fmt.Errorf("list districts: %w", err)
+		}
+	}
+	out := make([]bot.Place, len(js))
+	for i, j := range js {
+		out[i] = bot.Place{Code: j.Code, NameZh: j.NameZh, Pinyin: j.Pinyin}
+	}
+	return out, nil
+}
+
+func (a *actions) Office(ctx context.Context, bureau string) (bot.Office, error) {
+	b, err := a.tx.FindBureau(ctx, bureau)
+	if errors.Is(err, hotline.ErrNotFound) {
+		return bot.Office{Bureau: bureau}, nil
+	}
+	if err != nil {
+		return bot.Office{}, fmt.Errorf("find bureau %s: %w", bureau, err)
+	}
+	return bot.Office{Bureau: b.Code, NameZh: b.NameZh, Address: b.Address, Hours: b.Hours, Phone: b.Phone}, nil
+}

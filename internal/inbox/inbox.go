@@ -1,0 +1,363 @@
+// Package inbox turns recorded inbound events into conversation turns.
+// Events of one address are processed one at a time in the order they were
+// recorded; different addresses in parallel. Each event is handled in one
+// transaction: the resident's changes, any ticket, the replies written to
+// the outbox, and the mark that the event is done commit together, so a
+// crash at any point either loses nothing or repeats nothing.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/internal/hotline"
+)
+
+// Event is what a channel found in a recorded payload.
+type Event struct {
+	In bot.Inbound
+	// CallbackID is a button press the channel wants acknowledged.
+	CallbackID string
+	// Blocked and Unblocked report that the resident blocked the channel
+	// or allowed it again; no reply is sent.
+	Blocked, Unblocked bool
+	// Ignore marks events that need no answer (an edited message, a
+	// group chat); they stay recorded.
+	Ignore bool
+}
+
+// Rendered is one message ready for the outbox.
+type Rendered struct {
+	Payload  []byte
+	Segments int
+}
+
+// Channel is what the processor needs of a channel adapter.
+type Channel interface {
+	// Name is the channel kind, such as hotline.ChannelTelegram.
+	Name() string
+	// Decode reads a recorded payload.
+	Decode(payload []byte) (Event, error)
+	// Acknowledge tells the channel an event was received (answers a
+	// Telegram callback query). It is called before the event is handled.
+	Acknowledge(ctx context.Context, e Event) error
+	// Render turns the engine's replies into messages for address.
+	Render(address, lang string, out []bot.Outbound) ([]Rendered, error)
+}
+
+// Processor handles inbound events.
+type Processor struct {
+	Store    hotline.Store
+	Engine   *bot.Engine
+	Sessions bot.Sessions
+	Channels []Channel
+	Log      *slog.Logger
+	Now      func() time.Time
+	// TicketPrefix starts ticket numbers, such as "YK".
+	TicketPrefix string
+	// Location gives the year of ticket numbers.
+	Location *time.Location
+	// Parallel caps how many addresses are handled at once.
+	Parallel int
+	// MaxAttempts is how often an event is tried before it is set aside
+	// with its error (its payload stays recorded).
+	MaxAttempts int
+	// Sent is called after replies were queued, to wake the dispatcher.
+	Sent func()
+
+	once sync.Once
+	wake chan struct{}
+}
+
+func (p *Processor) init() { p.once.Do(p.defaults) }
+
+func (p *Processor) defaults() {
+	p.wake = make(chan struct{}, 1)
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Location == nil {
+		p.Location = time.UTC
+	}
+	if p.Parallel <= 0 {
+		p.Parallel = 8
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 5
+	}
+	if p.TicketPrefix == "" {
+		p.TicketPrefix = "YK"
+	}
+}
+
+// Wake tells the processor new events were recorded. It never blocks.
+func (p *Processor) Wake() {
+	p.init()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Processor) channel(name string) Channel {
+	for _, c := range p.Channels {
+		if c.Name() == name {
+			return c
+		}
+	}
+	return nil
+}
+
+type result struct {
+	key      string
+	failedID int64
+	err      error
+}
+
+// Run processes events until ctx ends, then waits for the events in hand.
+func (p *Processor) Run(ctx context.Context) error {
+	p.init()
+	var names []string
+	for _, c := range p.Channels {
+		names = append(names, c.Name())
+	}
+	busy := map[string]bool{}
+	notBefore := map[string]time.Time{}
+	failures := map[int64]int{}
+	done := make(chan result)
+	running := 0
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		pending, err := p.Store.PendingInbound(ctx, names, 1000)
+		if err != nil && ctx.Err() == nil {
+			p.Log.Error("read pending inbound", "err", err)
+		}
+		now := p.Now()
+		for _, g := range group(pending) {
+			if running >= p.Parallel {
+				break
+			}
+			if busy[g.key] || now.Before(notBefore[g.key]) {
+				continue
+			}
+			busy[g.key] = true
+			running++
+			go func(g inboundGroup) {
+				id, err := p.processAll(ctx, g.items)
+				done <- result{key: g.key, failedID: id, err: err}
+			}(g)
+		}
+		select {
+		case <-ctx.Done():
+			for ; running > 0; running-- {
+				<-done
+			}
+			return nil
+		case r := <-done:
+			running--
+			delete(busy, r.key)
+			if r.err != nil && ctx.Err() == nil {
+				failures[r.failedID]++
+				n := failures[r.failedID]
+				p.Log.Error("process inbound", "inbound_id", r.failedID, "attempt", n, "err", r.err)
+				notBefore[r.key] = p.Now().Add(time.Duration(n) * time.Second)
+				if n >= p.MaxAttempts {
+					p.setAside(ctx, r.failedID, r.err)
+					delete(failures, r.failedID)
+				}
+			}
+		case <-p.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// setAside marks an event that keeps failing as processed with its error,
+// so the resident's later messages are not held up behind it.
+func (p *Processor) setAside(ctx context.Context, id int64, cause error) {
+	err := p.Store.Update(ctx, func(tx hotline.Tx) error {
+		return tx.MarkInboundProcessed(ctx, id, cause.Error(), p.Now())
+	})
+	if err != nil {
+		p.Log.Error("set aside inbound", "inbound_id", id, "err", err)
+		return
+	}
+	p.Log.Error("inbound set aside after repeated failures; its payload is kept", "inbound_id", id)
+}
+
+type inboundGroup struct {
+	key   string
+	items []hotline.Inbound
+}
+
+// group splits events by conversation, keeping their order, and orders
+// conversations by their oldest event.
+func group(in []hotline.Inbound) []inboundGroup {
+	idx := map[string]int{}
+	var out []inboundGroup
+	for _, e := range in {
+		key := e.Channel + ":" + e.Address
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, inboundGroup{key: key})
+		}
+		out[i].items = append(out[i].items, e)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].items[0].ID < out[b].items[0].ID })
+	return out
+}
+
+func (p *Processor) processAll(ctx context.Context, items []hotline.Inbound) (int64, error) {
+	for _, in := range items {
+		if err := p.Process(ctx, in); err != nil {
+			return in.ID, err
+		}
+	}
+	return 0, nil
+}
+
+// ProcessAddress handles every pending event of one address now, in order.
+// A terminal channel uses it to answer at once.
+func (p *Processor) ProcessAddress(ctx context.Context, channel, address string) error {
+	p.init()
+	pending, err := p.Store.PendingInbound(ctx, []string{channel}, 1000)
+	if err != nil {
+		return fmt.Errorf("read pending inbound: %w", err)
+	}
+	for _, in := range pending {
+		if in.Address != address {
+			continue
+		}
+		if err := p.Process(ctx, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Process handles one recorded event. An error means nothing was changed
+// and the event should be tried again.
+func (p *Processor) Process(ctx context.Context, in hotline.Inbound) error {
+	p.init()
+	ch := p.channel(in.Channel)
+	if ch == nil {
+		return fmt.Errorf("no channel %q", in.Channel)
+	}
+	ev, err := ch.Decode(in.Payload)
+	if err != nil {
+		// A payload the channel cannot read will not get better: keep it
+		// and move on.
+		p.Log.Error("decode inbound", "inbound_id", in.ID, "channel", in.Channel, "err", err)
+		return p.Store.Update(ctx, func(tx hotline.Tx) error {
+			return tx.MarkInboundProcessed(ctx, in.ID, "decode: "+err.Error(), p.Now())
+		})
+	}
+	if ev.CallbackID != "" {
+		if err := ch.Acknowledge(ctx, ev); err != nil {
+			p.Log.Warn("acknowledge callback", "inbound_id", in.ID, "channel", in.Channel, "err", err)
+		}
+	}
+	key := in.Channel + ":" + in.Address
+	session, err := p.Sessions.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	if session == nil {
+		session = &bot.Session{}
+	}
+	now := p.Now()
+	addr := hotline.Address{Channel: in.Channel, ID: in.Address}
+	sent := false
+	err = p.Store.Update(ctx, func(tx hotline.Tx) error {
+		done := func() error { return tx.MarkInboundProcessed(ctx, in.ID, "", now) }
+		res, err := tx.FindResidentByAddress(ctx, addr)
+		switch {
+		case errors.Is(err, hotline.ErrNotFound):
+			if ev.Ignore || ev.Blocked || ev.Unblocked {
+				return done()
+			}
+			res = &hotline.Resident{CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateResident(ctx, res, addr); err != nil {
+				return fmt.Errorf("create resident: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("find resident: %w", err)
+		}
+		if ev.Blocked || ev.Unblocked {
+			if err := tx.SetAddressBlocked(ctx, addr, ev.Blocked, now); err != nil {
+				return fmt.Errorf("mark address: %w", err)
+			}
+			return done()
+		}
+		if ev.Ignore {
+			return done()
+		}
+		if st, err := tx.FindAddressState(ctx, addr); err == nil && st.BlockedAt != nil {
+			// Writing to us again undoes a block.
+			if err := tx.SetAddressBlocked(ctx, addr, false, now); err != nil {
+				return fmt.Errorf("unblock address: %w", err)
+			}
+		}
+		turn := &bot.Turn{
+			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel},
+			Session:  cloneSession(session),
+			Actions:  &actions{tx: tx, res: res, channel: in.Channel, now: now, prefix: p.TicketPrefix, loc: p.Location},
+		}
+		out, err := p.Engine.Handle(ctx, turn, ev.In)
+		if err != nil {
+			return err
+		}
+		rendered, err := ch.Render(in.Address, turn.Resident.Lang, out)
+		if err != nil {
+			return fmt.Errorf("render replies: %w", err)
+		}
+		msgs := make([]*hotline.Outbox, len(rendered))
+		for i, r := range rendered {
+			msgs[i] = &hotline.Outbox{
+				Channel: in.Channel, Address: in.Address, ResidentID: res.ID,
+				Payload: r.Payload, Segments: r.Segments, CreatedAt: now, NextAttemptAt: now,
+			}
+		}
+		if err := tx.EnqueueOutbox(ctx, msgs...); err != nil {
+			return fmt.Errorf("queue replies: %w", err)
+		}
+		session = turn.Session
+		sent = len(msgs) > 0
+		return done()
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.Sessions.Put(ctx, key, session); err != nil {
+		// The replies are queued; the resident may have to answer again.
+		p.Log.Error("save session", "channel", in.Channel, "err", err)
+	}
+	if sent && p.Sent != nil {
+		p.Sent()
+	}
+	return nil
+}
+
+func cloneSession(s *bot.Session) *bot.Session {
+	c := *s
+	if s.Answers != nil {
+		c.Answers = make(map[string]string, len(s.Answers))
+		for k, v := range s.Answers {
+			c.Answers[k] = v
+		}
+	}
+	c.Menu = append([]bot.Choice(nil), s.Menu...)
+	return &c
+}
