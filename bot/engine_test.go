@@ -93,8 +93,12 @@ func (r *resident) send(in bot.Inbound) []bot.Outbound {
 	return out
 }
 
-func (r *resident) text(s string) []bot.Outbound { return r.send(bot.Inbound{Kind: bot.KindText, Text: s}) }
-func (r *resident) cmd(s string) []bot.Outbound  { return r.send(bot.Inbound{Kind: bot.KindCommand, Text: s}) }
+func (r *resident) text(s string) []bot.Outbound {
+	return r.send(bot.Inbound{Kind: bot.KindText, Text: s})
+}
+func (r *resident) cmd(s string) []bot.Outbound {
+	return r.send(bot.Inbound{Kind: bot.KindCommand, Text: s})
+}
 
 // press presses the button of the last answer whose label is label.
 func (r *resident) press(label string) []bot.Outbound {

@@ -60,7 +60,7 @@ status = "drafted"
 
 func testFS(zh, ug string) fstest.MapFS {
 	return fstest.MapFS{
-		"locales.toml":       {Data: []byte(meta)},
+		"locales.toml":        {Data: []byte(meta)},
 		"active.zh-Hans.toml": {Data: []byte(zh)},
 		"active.ug.toml":      {Data: []byte(ug)},
 	}
