@@ -92,6 +92,10 @@ func (c *conv) handle(in Inbound) {
 		c.reset()
 		if inForm && c.t.Resident.Lang != "" {
 			c.say(c.tr("session.expired", nil), nil, 0, AskNone)
+			if _, _, isStep := parseStepData(in.Data); in.Kind == KindChoice && isStep {
+				c.mainMenu()
+				return
+			}
 		}
 	}
 	if c.t.Resident.Lang == "" {

@@ -376,6 +376,11 @@ func TestKeywordSuggestsService(t *testing.T) {
 	if lastText(r.last) != r.tr("form.ask_need") {
 		t.Errorf("suggested form did not start: %q", lastText(r.last))
 	}
+	r3 := newResident(t, "zh-hans")
+	r3.text("我想找工作人员")
+	if lastText(r3.last) != r3.tr("operator.ask") {
+		t.Errorf("a word inside a longer keyword won: %q", lastText(r3.last))
+	}
 	r2 := newResident(t, "zh-hans")
 	r2.text("今天天气怎么样")
 	if lastText(r2.last) != r2.tr("fallback.unknown") {

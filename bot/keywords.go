@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tongxin/tongxin/i18n"
 )
@@ -36,6 +38,9 @@ func loadKeywords(cat *i18n.Catalog) map[string][]keyword {
 				}
 			}
 		}
+		slices.SortStableFunc(out[l.Tag], func(a, b keyword) int {
+			return utf8.RuneCountInString(b.word) - utf8.RuneCountInString(a.word)
+		})
 	}
 	return out
 }
@@ -53,14 +58,17 @@ func splitList(s string) []string {
 	return out
 }
 
-// match returns the target whose keywords free text hits most; ties go to
-// the earlier target, so emergency wins over everything.
+// match returns the target whose keywords free text hits most. Longer
+// keywords are tried first and blank out what they cover, so a specific
+// word (工作人员, staff) is not also read as a word inside it (工作, work).
+// Hits weigh by length; ties go to the earlier target, so emergency wins.
 func (e *Engine) match(lang, text string) (string, bool) {
 	t := i18n.Fold(lang, text)
 	hits := map[string]int{}
 	for _, k := range e.keywords[lang] {
-		if strings.Contains(t, k.word) {
-			hits[k.target]++
+		if n := strings.Count(t, k.word); n > 0 {
+			hits[k.target] += n * utf8.RuneCountInString(k.word)
+			t = strings.ReplaceAll(t, k.word, "\x00")
 		}
 	}
 	best, n := "", 0
