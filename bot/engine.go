@@ -40,6 +40,10 @@ func (e *Engine) Handle(ctx context.Context, t *Turn, in Inbound) ([]Outbound, e
 	if t.Session == nil {
 		t.Session = &Session{}
 	}
+	if t.Session.Answers == nil {
+		// A stored session may come back without the map it was saved with.
+		t.Session.Answers = map[string]string{}
+	}
 	c := &conv{e: e, ctx: ctx, t: t, s: t.Session}
 	c.handle(in)
 	return c.out, c.err

@@ -261,3 +261,72 @@ func TestLongPolling(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// The server stops in the middle of a form and starts again on the same
+// data: the resident goes on where they were, and nothing they said is lost.
+func TestRestartInTheMiddleOfAConversation(t *testing.T) {
+	e := newEnv(t)
+	p := e.person(9009, "zh-hans")
+	zh := func(id string) string { return e.tr("zh-Hans", id, nil) }
+	p.text("/jobs")
+	p.press(zh("opt.need.language_class"))
+	p.text("金哲")
+	e.restart()
+	out := p.text("13912345678")
+	if out[0].Text != zh("form.ask_district") {
+		t.Fatalf("after a restart the form must go on:\n%s", texts(out))
+	}
+	p.press("站前区")
+	p.press(zh("form.skip")) // no streets are listed under 站前区 yet: type or skip
+	p.press(zh("form.skip")) // details
+	p.press(zh("form.submit"))
+	tickets, _ := e.srv.store.FindTickets(context.Background(), hotline.TicketFilter{})
+	if len(tickets) != 1 {
+		t.Fatalf("want one ticket after the restart, got %d", len(tickets))
+	}
+	tk, _ := e.srv.store.FindTicketByNumber(context.Background(), tickets[0].Number)
+	if tk.Sensitive["name"] != "金哲" || tk.Bureau != "hrss" || tk.District != "yingkou.zhanqian" || tk.Fields["need"] != "language_class" {
+		t.Errorf("ticket after restart: %+v", tk)
+	}
+}
+
+// The server stops while replies wait to be sent (Telegram asked us to
+// wait); after it starts again they are sent, in order, each once.
+func TestRestartInTheMiddleOfADispatch(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e.fake.FailNext(1, http.StatusTooManyRequests, 2)
+	for _, cmd := range []string{"/start", "/help"} {
+		id := e.fake.Deliver(e.fake.CommandUpdate(9010, cmd, "zh-hans"))
+		if err := e.fake.WaitDelivered(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until both replies are queued and the first was refused.
+	pending := hotline.OutboxPending
+	for {
+		msgs, err := e.srv.store.FindOutbox(ctx, hotline.OutboxFilter{Status: &pending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := false
+		for _, m := range msgs {
+			refused = refused || m.LastError != ""
+		}
+		if len(msgs) == 2 && refused {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("replies never queued: %d", len(msgs))
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	e.restart()
+	e.settle(ctx, "9010")
+	sent := e.fake.Sent(9010)
+	if len(sent) != 2 || sent[0].Text != e.tr("zh-Hans", "welcome", nil) || sent[1].Text != e.tr("zh-Hans", "help.text", nil) {
+		t.Fatalf("after the restart want welcome then help, each once:\n%s", texts(sent))
+	}
+}

@@ -36,6 +36,7 @@ type env struct {
 	cancel  context.CancelFunc
 	done    chan error
 	webhook bool
+	starts  int // how often the server was started
 }
 
 type envOption func(map[string]string)
@@ -76,6 +77,7 @@ func (e *env) start(opts ...envOption) {
 		t.Fatal(err)
 	}
 	e.addr = ln.Addr().String()
+	e.starts++
 	vars := e.vars(opts...)
 	vars["TONGXIN_PUBLIC_URL"] = "http://" + e.addr
 	cfg := loadConfig(func(k string) string { return vars[k] }, nil)
@@ -102,7 +104,7 @@ func (e *env) start(opts ...envOption) {
 		// serve registers the webhook at start; wait until the fake has it.
 		ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 		defer c()
-		if _, err := e.fake.WaitCalls(ctx, "setWebhook", 1); err != nil {
+		if _, err := e.fake.WaitCalls(ctx, "setWebhook", e.starts); err != nil {
 			t.Fatal("webhook never registered: ", err)
 		}
 	} else {
@@ -129,9 +131,7 @@ func (e *env) stop() {
 
 func (e *env) restart(opts ...envOption) {
 	e.stop()
-	before := len(e.fake.CallsTo("setWebhook"))
 	e.start(opts...)
-	_ = before
 }
 
 // person is a Telegram user writing to the bot.

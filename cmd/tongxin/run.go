@@ -135,7 +135,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	return &app{
 		cfg: cfg, log: log, store: store, catalog: cat, loc: loc,
 		engine:     bot.New(cat, loc),
-		sessions:   bot.NewMemorySessions(cfg.SessionTTL),
+		sessions:   store.Sessions(cfg.SessionTTL, nil),
 		keyCreated: created, seeded: seeded,
 	}, nil
 }

@@ -74,14 +74,15 @@ const seedKey = "seed_version"
 // when a seed was loaded before, so the commission's edits survive restarts.
 // It reports whether it loaded anything.
 func Seed(ctx context.Context, s Store) (bool, error) {
-	v, err := s.Setting(ctx, seedKey)
-	switch {
-	case err == nil && v != "":
-		return false, nil
-	case err != nil && !errors.Is(err, ErrNotFound):
-		return false, fmt.Errorf("read seed version: %w", err)
-	}
-	err = s.Update(ctx, func(tx Tx) error {
+	seeded := false
+	err := s.Update(ctx, func(tx Tx) error {
+		v, err := tx.Setting(ctx, seedKey)
+		switch {
+		case err == nil && v != "":
+			return nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return fmt.Errorf("read seed version: %w", err)
+		}
 		for _, b := range DefaultBureaus {
 			if err := tx.PutBureau(ctx, b); err != nil {
 				return fmt.Errorf("bureau %s: %w", b.Code, err)
@@ -102,13 +103,11 @@ func Seed(ctx context.Context, s Store) (bool, error) {
 				return fmt.Errorf("sla %s/%s: %w", sla.Category, sla.Priority, err)
 			}
 		}
-		return nil
+		seeded = true
+		return tx.PutSetting(ctx, seedKey, SeedVersion)
 	})
 	if err != nil {
 		return false, fmt.Errorf("seed: %w", err)
 	}
-	if err := s.PutSetting(ctx, seedKey, SeedVersion); err != nil {
-		return false, fmt.Errorf("record seed version: %w", err)
-	}
-	return true, nil
+	return seeded, nil
 }

@@ -15,9 +15,14 @@ type Reader interface {
 	// FindAddressState returns an address's state or ErrNotFound.
 	FindAddressState(ctx context.Context, a Address) (*AddressState, error)
 
-	// FindTicketByNumber returns a ticket or ErrNotFound.
+	// FindTicketByID returns a ticket with its sensitive answers opened, or
+	// ErrNotFound.
+	FindTicketByID(ctx context.Context, id int64) (*Ticket, error)
+	// FindTicketByNumber returns a ticket with its sensitive answers
+	// opened, or ErrNotFound.
 	FindTicketByNumber(ctx context.Context, number string) (*Ticket, error)
-	// FindTickets returns the tickets that match, newest first.
+	// FindTickets returns the tickets that match, newest first. Lists never
+	// carry sensitive answers: Sensitive is nil in every ticket returned.
 	FindTickets(ctx context.Context, f TicketFilter) ([]*Ticket, error)
 	// TicketEvents returns a ticket's timeline, oldest first.
 	TicketEvents(ctx context.Context, ticketID int64) ([]Event, error)
@@ -43,10 +48,15 @@ type Reader interface {
 	// FindSLA returns the rule for a category and priority, falling back to
 	// category "*"; ErrNotFound when neither exists.
 	FindSLA(ctx context.Context, category, priority string) (*SLA, error)
+
+	// Setting returns a stored setting, or ErrNotFound.
+	Setting(ctx context.Context, key string) (string, error)
 }
 
 // Tx is a unit of work: everything done through it is committed together or
-// not at all.
+// not at all. When one of its methods returns an error, fn should stop and
+// return it: not every backend can go on writing in a transaction that
+// failed a statement.
 type Tx interface {
 	Reader
 
@@ -89,13 +99,16 @@ type Tx interface {
 	PutRoute(ctx context.Context, r Route) error
 	// PutSLA inserts or replaces an SLA rule.
 	PutSLA(ctx context.Context, s SLA) error
+	// PutSetting stores a setting.
+	PutSetting(ctx context.Context, key, value string) error
 }
 
 // Store is Tongxin's system of record.
 type Store interface {
 	Reader
 
-	// Update runs fn in a transaction, committing when fn returns nil.
+	// Update runs fn in a transaction, committing when fn returns nil and
+	// returning fn's error otherwise. fn writes through its Tx only.
 	Update(ctx context.Context, fn func(Tx) error) error
 
 	// RecordInbound stores an event durably and sets in.ID. If the channel
@@ -123,9 +136,7 @@ type Store interface {
 	// FindOutbox lists outbox messages, newest first.
 	FindOutbox(ctx context.Context, f OutboxFilter) ([]Outbox, error)
 
-	// Setting returns a stored setting, or ErrNotFound.
-	Setting(ctx context.Context, key string) (string, error)
-	// PutSetting stores a setting.
+	// PutSetting stores a setting in a transaction of its own.
 	PutSetting(ctx context.Context, key, value string) error
 
 	// Ping checks that the store answers.

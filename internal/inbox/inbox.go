@@ -248,9 +248,15 @@ func (p *Processor) ProcessAddress(ctx context.Context, channel, address string)
 }
 
 // Process handles one recorded event. An error means nothing was changed
-// and the event should be tried again.
-func (p *Processor) Process(ctx context.Context, in hotline.Inbound) error {
+// and the event should be tried again. A panic while handling it is
+// turned into such an error: one bad event must not stop the hotline.
+func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error) {
 	p.init()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic handling inbound %d: %v", in.ID, r)
+		}
+	}()
 	ch := p.channel(in.Channel)
 	if ch == nil {
 		return fmt.Errorf("no channel %q", in.Channel)

@@ -93,6 +93,19 @@ func (q *queries) UpdateTicket(ctx context.Context, id int64, fn func(*hotline.T
 	return nil
 }
 
+// FindTicketByID returns a ticket, its sensitive answers opened, or
+// ErrNotFound.
+func (q *queries) FindTicketByID(ctx context.Context, id int64) (*hotline.Ticket, error) {
+	ts, err := q.selectTickets(ctx, true, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find ticket %d: %w", id, err)
+	}
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("find ticket %d: %w", id, hotline.ErrNotFound)
+	}
+	return ts[0], nil
+}
+
 // FindTicketByNumber returns a ticket, its sensitive answers opened, or
 // ErrNotFound.
 func (q *queries) FindTicketByNumber(ctx context.Context, number string) (*hotline.Ticket, error) {

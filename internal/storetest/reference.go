@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -228,6 +229,33 @@ func testSettings(t *testing.T, open func(t *testing.T) hotline.Store) {
 	must(t, "Setting", err)
 	if got != "خۇش كەلدىڭىز" {
 		t.Errorf("Setting changed by another key: %q", got)
+	}
+	// A setting written in a transaction that rolls back is not kept; one
+	// that commits is, and is visible inside the transaction.
+	boom := errors.New("boom")
+	err = s.Update(ctx, func(tx hotline.Tx) error {
+		if err := tx.PutSetting(ctx, "motd", "rolled back"); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, "Update", err, boom)
+	update(t, s, func(tx hotline.Tx) error {
+		if err := tx.PutSetting(ctx, "tx", "kept"); err != nil {
+			return err
+		}
+		v, err := tx.Setting(ctx, "tx")
+		if err == nil && v != "kept" {
+			t.Errorf("setting inside its transaction: %q", v)
+		}
+		return err
+	})
+	for key, want := range map[string]string{"motd": "خۇش كەلدىڭىز", "tx": "kept"} {
+		got, err := s.Setting(ctx, key)
+		must(t, "Setting", err)
+		if got != want {
+			t.Errorf("Setting(%s) = %q, want %q", key, got, want)
+		}
 	}
 	must(t, "Ping", s.Ping(ctx))
 }

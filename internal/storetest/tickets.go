@@ -111,6 +111,9 @@ func testTickets(t *testing.T, open func(t *testing.T) hotline.Store) {
 				got, err := s.FindTicketByNumber(ctx, tk.Number)
 				must(t, "FindTicketByNumber", err)
 				diff(t, "ticket", tk, got)
+				byID, err := s.FindTicketByID(ctx, tk.ID)
+				must(t, "FindTicketByID", err)
+				diff(t, "ticket by id", tk, byID)
 			})
 		}
 	})
@@ -131,6 +134,8 @@ func testTickets(t *testing.T, open func(t *testing.T) hotline.Store) {
 		s := open(t)
 		_, err := s.FindTicketByNumber(t.Context(), "YK-2026-999999")
 		wantErr(t, "FindTicketByNumber", err, hotline.ErrNotFound)
+		_, err = s.FindTicketByID(t.Context(), 999999)
+		wantErr(t, "FindTicketByID", err, hotline.ErrNotFound)
 	})
 
 	t.Run("find", func(t *testing.T) {

@@ -1,0 +1,56 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/bot/sessiontest"
+	"github.com/tongxin/tongxin/internal/sqlite"
+	"github.com/tongxin/tongxin/internal/storetest"
+)
+
+func TestSessions(t *testing.T) {
+	sessiontest.Run(t, func(t *testing.T, clock *sessiontest.Clock) bot.Sessions {
+		s, err := sqlite.Open(context.Background(), t.TempDir(), storetest.NewSealer(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s.Sessions(sessiontest.TTL, clock.Now)
+	})
+}
+
+func TestSessionsSurviveReopenAndAreSealed(t *testing.T) {
+	dir := t.TempDir()
+	box := storetest.NewSealer(t)
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, dir, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Sessions(time.Hour, nil).Put(ctx, "telegram:9", &bot.Session{Flow: "jobs", Answers: map[string]string{"name": "ᠪᠠᠲᠤ"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, f := range []string{"tongxin.db", "tongxin.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if bytes.Contains(b, []byte("ᠪᠠᠲᠤ")) {
+			t.Errorf("%s holds a session answer in plain text", f)
+		}
+	}
+	s, err = sqlite.Open(ctx, dir, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Sessions(time.Hour, nil).Get(ctx, "telegram:9")
+	if err != nil || got == nil || got.Flow != "jobs" || got.Answers["name"] != "ᠪᠠᠲᠤ" {
+		t.Fatalf("after reopening: %+v, %v", got, err)
+	}
+}
