@@ -23,7 +23,9 @@ func (q *queries) Setting(ctx context.Context, key string) (string, error) {
 }
 
 // PutSetting stores a setting in a transaction of its own.
-func (s *Store) PutSetting(ctx context.Context, key, value string) error { return s.q.PutSetting(ctx, key, value) }
+func (s *Store) PutSetting(ctx context.Context, key, value string) error {
+	return s.q.PutSetting(ctx, key, value)
+}
 
 // PutSetting stores a setting, replacing its value.
 func (q *queries) PutSetting(ctx context.Context, key, value string) error {
