@@ -60,7 +60,7 @@ func (w *world) Office(_ context.Context, b string) (bot.Office, error) {
 
 // resident drives the engine like a person with a phone.
 type resident struct {
-	t       *testing.T
+	t       testing.TB
 	e       *bot.Engine
 	w       *world
 	r       *bot.Resident
@@ -70,7 +70,7 @@ type resident struct {
 	catalog *i18n.Catalog
 }
 
-func newResident(t *testing.T, hint string) *resident {
+func newResident(t testing.TB, hint string) *resident {
 	t.Helper()
 	cat, err := i18n.Load(locales.FS, nil)
 	if err != nil {

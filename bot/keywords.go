@@ -47,7 +47,7 @@ func loadKeywords(cat *i18n.Catalog) map[string][]keyword {
 
 func splitList(s string) []string {
 	f := strings.FieldsFunc(s, func(r rune) bool {
-		return r == ',' || r == '，' || r == '،' || r == '、' || r == '\n'
+		return r == ',' || r == '，' || r == '،' || r == '、' || r == '᠂' || r == '\n'
 	})
 	out := f[:0]
 	for _, w := range f {

@@ -27,7 +27,7 @@ const (
 // env is a Tongxin server on a temp data dir, talking to a fake Bot API
 // over real HTTP.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	fake    *tgfake.Server
 	fakeURL string
@@ -37,6 +37,8 @@ type env struct {
 	done    chan error
 	webhook bool
 	starts  int // how often the server was started
+	// prepare, when set, adjusts a server before it starts running.
+	prepare func(*server)
 }
 
 type envOption func(map[string]string)
@@ -44,12 +46,18 @@ type envOption func(map[string]string)
 func polling(m map[string]string) { delete(m, "TONGXIN_TELEGRAM_WEBHOOK_SECRET") }
 
 // newEnv starts a fake Bot API and a Tongxin server using it.
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	return newEnvPrepared(t, nil, opts...)
+}
+
+// newEnvPrepared is newEnv with a hook that adjusts the server before it runs.
+func newEnvPrepared(t testing.TB, prepare func(*server), opts ...envOption) *env {
 	t.Helper()
 	fake := tgfake.New(testToken, tgfake.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond))
 	ts := httptest.NewServer(fake)
 	t.Cleanup(func() { fake.Close(); ts.Close() })
-	e := &env{t: t, dir: t.TempDir(), fake: fake, fakeURL: ts.URL}
+	e := &env{t: t, dir: t.TempDir(), fake: fake, fakeURL: ts.URL, prepare: prepare}
 	e.start(opts...)
 	return e
 }
@@ -97,6 +105,9 @@ func (e *env) start(opts ...envOption) {
 	lim.PerAddress = 20 * time.Millisecond
 	s.dispatcher.Limits[hotline.ChannelTelegram] = lim
 	s.dispatcher.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
+	if e.prepare != nil {
+		e.prepare(s)
+	}
 	e.srv, e.cancel, e.done, e.webhook = s, cancel, make(chan error, 1), s.webhook
 	go func() { e.done <- s.run(ctx, ln) }()
 	t.Cleanup(e.stop)
@@ -171,7 +182,7 @@ func (e *env) settle(ctx context.Context, address string) {
 	e.t.Helper()
 	pending := hotline.OutboxPending
 	for {
-		in, err := e.srv.store.PendingInbound(ctx, []string{hotline.ChannelTelegram}, 100)
+		in, err := e.srv.store.PendingInbound(ctx, []string{hotline.ChannelTelegram}, 0, 100)
 		if err != nil {
 			e.t.Fatal(err)
 		}

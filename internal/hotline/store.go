@@ -115,9 +115,9 @@ type Store interface {
 	// already delivered an event with the same ExtID it stores nothing and
 	// reports duplicate.
 	RecordInbound(ctx context.Context, in *Inbound) (duplicate bool, err error)
-	// PendingInbound returns unprocessed events of the given channels,
-	// oldest first.
-	PendingInbound(ctx context.Context, channels []string, limit int) ([]Inbound, error)
+	// PendingInbound returns unprocessed events of the given channels whose
+	// ID is greater than after, oldest first; limit 0 means no cap.
+	PendingInbound(ctx context.Context, channels []string, after int64, limit int) ([]Inbound, error)
 	// FindInbound returns one event or ErrNotFound.
 	FindInbound(ctx context.Context, id int64) (*Inbound, error)
 

@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +49,12 @@ type Channel interface {
 	Acknowledge(ctx context.Context, e Event) error
 	// Render turns the engine's replies into messages for address.
 	Render(address, lang string, out []bot.Outbound) ([]Rendered, error)
+}
+
+// TxSessions is a session store that can save a session inside a store
+// transaction, so the session and the replies it led to commit together.
+type TxSessions interface {
+	PutTx(ctx context.Context, tx hotline.Tx, key string, s *bot.Session) error
 }
 
 // Processor handles inbound events.
@@ -117,64 +123,108 @@ func (p *Processor) channel(name string) Channel {
 	return nil
 }
 
-type result struct {
-	key      string
-	failedID int64
-	err      error
+// done is what a worker reports: how many events of its conversation it
+// handled, and why it stopped early, if it did.
+type done struct {
+	key     string
+	handled int
+	err     error
 }
 
+// maxQueued caps the events held in memory; the rest wait in the store.
+const maxQueued = 5000
+
 // Run processes events until ctx ends, then waits for the events in hand.
+// It reads each new event from the store once, keeps a queue per
+// conversation in memory, and runs one worker per conversation at a time.
+// An event that fails stays at the head of its queue and is retried with
+// backoff; after MaxAttempts it is set aside.
 func (p *Processor) Run(ctx context.Context) error {
 	p.init()
 	var names []string
 	for _, c := range p.Channels {
 		names = append(names, c.Name())
 	}
+	var cursor int64
+	queues := map[string][]hotline.Inbound{}
+	// order lists conversations in the order they got waiting events, so
+	// the longest waiting go first.
+	var order []string
+	queued := 0
 	busy := map[string]bool{}
 	notBefore := map[string]time.Time{}
 	failures := map[int64]int{}
-	done := make(chan result)
+	results := make(chan done)
 	running := 0
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		pending, err := p.Store.PendingInbound(ctx, names, 1000)
-		if err != nil && ctx.Err() == nil {
-			p.Log.Error("read pending inbound", "err", err)
+		for queued < maxQueued {
+			pending, err := p.Store.PendingInbound(ctx, names, cursor, min(1000, maxQueued-queued))
+			if err != nil {
+				if ctx.Err() == nil {
+					p.Log.Error("read pending inbound", "err", err)
+				}
+				break
+			}
+			for _, in := range pending {
+				key := in.Channel + ":" + in.Address
+				if len(queues[key]) == 0 {
+					order = append(order, key)
+				}
+				queues[key] = append(queues[key], in)
+				cursor = in.ID
+			}
+			queued += len(pending)
+			if len(pending) < 1000 {
+				break
+			}
 		}
 		now := p.Now()
-		for _, g := range group(pending) {
+		for _, key := range order {
 			if running >= p.Parallel {
 				break
 			}
-			if busy[g.key] || now.Before(notBefore[g.key]) {
+			if busy[key] || now.Before(notBefore[key]) {
 				continue
 			}
-			busy[g.key] = true
+			busy[key] = true
 			running++
-			go func(g inboundGroup) {
-				id, err := p.processAll(ctx, g.items)
-				done <- result{key: g.key, failedID: id, err: err}
-			}(g)
+			items := queues[key]
+			go func() {
+				n, err := p.processAll(ctx, items)
+				results <- done{key: key, handled: n, err: err}
+			}()
 		}
 		select {
 		case <-ctx.Done():
 			for ; running > 0; running-- {
-				<-done
+				<-results
 			}
 			return nil
-		case r := <-done:
+		case r := <-results:
 			running--
 			delete(busy, r.key)
+			q := queues[r.key]
+			handled := r.handled
 			if r.err != nil && ctx.Err() == nil {
-				failures[r.failedID]++
-				n := failures[r.failedID]
-				p.Log.Error("process inbound", "inbound_id", r.failedID, "attempt", n, "err", r.err)
+				failed := q[handled]
+				failures[failed.ID]++
+				n := failures[failed.ID]
+				p.Log.Error("process inbound", "inbound_id", failed.ID, "channel", failed.Channel, "attempt", n, "err", r.err)
 				notBefore[r.key] = p.Now().Add(time.Duration(n) * time.Second)
-				if n >= p.MaxAttempts {
-					p.setAside(ctx, r.failedID, r.err)
-					delete(failures, r.failedID)
+				if n >= p.MaxAttempts && p.setAside(ctx, failed.ID, r.err) {
+					delete(failures, failed.ID)
+					delete(notBefore, r.key)
+					handled++
 				}
+			}
+			queued -= handled
+			if q = q[handled:]; len(q) == 0 {
+				delete(queues, r.key)
+				order = slices.DeleteFunc(order, func(k string) bool { return k == r.key })
+			} else {
+				queues[r.key] = q
 			}
 		case <-p.wake:
 		case <-tick.C:
@@ -183,56 +233,36 @@ func (p *Processor) Run(ctx context.Context) error {
 }
 
 // setAside marks an event that keeps failing as processed with its error,
-// so the resident's later messages are not held up behind it.
-func (p *Processor) setAside(ctx context.Context, id int64, cause error) {
+// so the resident's later messages are not held up behind it. Its payload
+// stays recorded.
+func (p *Processor) setAside(ctx context.Context, id int64, cause error) bool {
 	err := p.Store.Update(ctx, func(tx hotline.Tx) error {
 		return tx.MarkInboundProcessed(ctx, id, cause.Error(), p.Now())
 	})
 	if err != nil {
 		p.Log.Error("set aside inbound", "inbound_id", id, "err", err)
-		return
+		return false
 	}
 	p.Log.Error("inbound set aside after repeated failures; its payload is kept", "inbound_id", id)
+	return true
 }
 
-type inboundGroup struct {
-	key   string
-	items []hotline.Inbound
-}
-
-// group splits events by conversation, keeping their order, and orders
-// conversations by their oldest event.
-func group(in []hotline.Inbound) []inboundGroup {
-	idx := map[string]int{}
-	var out []inboundGroup
-	for _, e := range in {
-		key := e.Channel + ":" + e.Address
-		i, ok := idx[key]
-		if !ok {
-			i = len(out)
-			idx[key] = i
-			out = append(out, inboundGroup{key: key})
-		}
-		out[i].items = append(out[i].items, e)
-	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].items[0].ID < out[b].items[0].ID })
-	return out
-}
-
-func (p *Processor) processAll(ctx context.Context, items []hotline.Inbound) (int64, error) {
-	for _, in := range items {
+// processAll handles a conversation's events in order and says how many
+// it handled before one failed.
+func (p *Processor) processAll(ctx context.Context, items []hotline.Inbound) (int, error) {
+	for i, in := range items {
 		if err := p.Process(ctx, in); err != nil {
-			return in.ID, err
+			return i, err
 		}
 	}
-	return 0, nil
+	return len(items), nil
 }
 
 // ProcessAddress handles every pending event of one address now, in order.
 // A terminal channel uses it to answer at once.
 func (p *Processor) ProcessAddress(ctx context.Context, channel, address string) error {
 	p.init()
-	pending, err := p.Store.PendingInbound(ctx, []string{channel}, 1000)
+	pending, err := p.Store.PendingInbound(ctx, []string{channel}, 0, 0)
 	if err != nil {
 		return fmt.Errorf("read pending inbound: %w", err)
 	}
@@ -285,7 +315,7 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 	}
 	now := p.Now()
 	addr := hotline.Address{Channel: in.Channel, ID: in.Address}
-	sent := false
+	sent, savedInTx := false, false
 	err = p.Store.Update(ctx, func(tx hotline.Tx) error {
 		done := func() error { return tx.MarkInboundProcessed(ctx, in.ID, "", now) }
 		res, err := tx.FindResidentByAddress(ctx, addr)
@@ -341,14 +371,22 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 		}
 		session = turn.Session
 		sent = len(msgs) > 0
+		if txs, ok := p.Sessions.(TxSessions); ok {
+			savedInTx = true
+			if err := txs.PutTx(ctx, tx, key, session); err != nil {
+				return fmt.Errorf("save session: %w", err)
+			}
+		}
 		return done()
 	})
 	if err != nil {
 		return err
 	}
-	if err := p.Sessions.Put(ctx, key, session); err != nil {
-		// The replies are queued; the resident may have to answer again.
-		p.Log.Error("save session", "channel", in.Channel, "err", err)
+	if !savedInTx {
+		if err := p.Sessions.Put(ctx, key, session); err != nil {
+			// The replies are queued; the resident may have to answer again.
+			p.Log.Error("save session", "channel", in.Channel, "err", err)
+		}
 	}
 	if sent && p.Sent != nil {
 		p.Sent()

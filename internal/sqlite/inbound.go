@@ -45,17 +45,17 @@ func (s *Store) RecordInbound(ctx context.Context, in *hotline.Inbound) (duplica
 
 // PendingInbound returns unprocessed events of the given channels, oldest
 // first, at most limit of them (0: no cap).
-func (s *Store) PendingInbound(ctx context.Context, channels []string, limit int) ([]hotline.Inbound, error) {
+func (s *Store) PendingInbound(ctx context.Context, channels []string, after int64, limit int) ([]hotline.Inbound, error) {
 	if len(channels) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(channels)+1)
+	args := make([]any, 0, len(channels)+2)
 	for _, c := range channels {
 		args = append(args, c)
 	}
-	args = append(args, sqlLimit(limit))
+	args = append(args, after, sqlLimit(limit))
 	ins, err := s.q.selectInbound(ctx, `
-		WHERE processed_at IS NULL AND channel IN (`+placeholders(len(channels))+`)
+		WHERE processed_at IS NULL AND channel IN (`+placeholders(len(channels))+`) AND id > ?
 		ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list pending inbound: %w", err)

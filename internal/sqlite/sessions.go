@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
+	"github.com/tongxin/tongxin/internal/hotline"
 )
 
 const aadSession = "sessions.data"
@@ -66,6 +67,21 @@ func (ss *Sessions) Get(ctx context.Context, key string) (*bot.Session, error) {
 // Put implements bot.Sessions. Now and then it also forgets sessions that
 // lapsed long ago.
 func (ss *Sessions) Put(ctx context.Context, key string, s *bot.Session) error {
+	return ss.put(ctx, ss.store.db, key, s)
+}
+
+// PutTx saves a session inside a transaction of the same store, so that it
+// commits with the replies it led to. A transaction of another store is
+// an error.
+func (ss *Sessions) PutTx(ctx context.Context, t hotline.Tx, key string, s *bot.Session) error {
+	own, ok := t.(*tx)
+	if !ok || own.store != ss.store {
+		return errors.New("save session: transaction of another store")
+	}
+	return ss.put(ctx, own.queries.db, key, s)
+}
+
+func (ss *Sessions) put(ctx context.Context, db querier, key string, s *bot.Session) error {
 	plain, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
@@ -75,7 +91,7 @@ func (ss *Sessions) Put(ctx context.Context, key string, s *bot.Session) error {
 		return fmt.Errorf("seal session: %w", err)
 	}
 	now := ss.now()
-	_, err = ss.store.db.ExecContext(ctx, `
+	_, err = db.ExecContext(ctx, `
 		INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
 		key, sealed, now.Add(ss.ttl).UnixMicro())
@@ -83,7 +99,7 @@ func (ss *Sessions) Put(ctx context.Context, key string, s *bot.Session) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	if ss.puts.Add(1)%1024 == 0 {
-		if _, err := ss.store.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Add(-ss.grace).UnixMicro()); err != nil {
+		if _, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Add(-ss.grace).UnixMicro()); err != nil {
 			return fmt.Errorf("forget old sessions: %w", err)
 		}
 	}

@@ -184,7 +184,7 @@ func (s *Store) Update(ctx context.Context, fn func(hotline.Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{queries: &queries{db: sqlTx, sealer: s.q.sealer, now: s.q.now}}); err != nil {
+	if err := fn(&tx{queries: &queries{db: sqlTx, sealer: s.q.sealer, now: s.q.now}, store: s}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -212,7 +212,11 @@ func (s *Store) Close() error {
 }
 
 // tx is the hotline.Tx that Update hands to its function.
-type tx struct{ *queries }
+type tx struct {
+	*queries
+	// store is the Store the transaction belongs to.
+	store *Store
+}
 
 var _ hotline.Tx = (*tx)(nil)
 

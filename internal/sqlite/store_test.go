@@ -471,7 +471,7 @@ func checkTickets(t *testing.T, s *Store, n int) {
 	if shared.Fields["edits"] != strconv.Itoa(n) {
 		t.Errorf("shared ticket edited %s times, want %d", shared.Fields["edits"], n)
 	}
-	in, err := s.PendingInbound(ctx, []string{hotline.ChannelChat}, 0)
+	in, err := s.PendingInbound(ctx, []string{hotline.ChannelChat}, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func testConcurrency(t *testing.T, open func(t *testing.T) hotline.Store) {
 		if n := countFalse(dups); n != 1 {
 			t.Errorf("%d deliveries recorded as new, want 1", n)
 		}
-		pending, err := s.PendingInbound(ctx, []string{hotline.ChannelTelegram}, 0)
+		pending, err := s.PendingInbound(ctx, []string{hotline.ChannelTelegram}, 0, 0)
 		must(t, "PendingInbound", err)
 		if len(pending) != 1 {
 			t.Errorf("%d events stored, want 1", len(pending))

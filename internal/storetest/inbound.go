@@ -58,7 +58,7 @@ func testInbound(t *testing.T, open func(t *testing.T) hotline.Store) {
 		if dup {
 			t.Error("same ExtID on another channel reported as duplicate")
 		}
-		got, err := s.PendingInbound(ctx, []string{hotline.ChannelTelegram, hotline.ChannelSMS}, 0)
+		got, err := s.PendingInbound(ctx, []string{hotline.ChannelTelegram, hotline.ChannelSMS}, 0, 0)
 		must(t, "PendingInbound", err)
 		diff(t, "stored events", []hotline.Inbound{first, elsewhere}, got)
 	})
@@ -87,17 +87,20 @@ func testInbound(t *testing.T, open func(t *testing.T) hotline.Store) {
 		tests := []struct {
 			name     string
 			channels []string
+			after    int64
 			limit    int
 			want     []hotline.Inbound
 		}{
-			{"one channel", []string{hotline.ChannelTelegram}, 0, []hotline.Inbound{ins[0], ins[4]}},
-			{"two channels, oldest first", []string{hotline.ChannelSMS, hotline.ChannelTelegram}, 0, []hotline.Inbound{ins[0], ins[1], ins[4]}},
-			{"limit", []string{hotline.ChannelTelegram, hotline.ChannelSMS, hotline.ChannelVoice}, 2, []hotline.Inbound{ins[0], ins[1]}},
-			{"no channels", nil, 0, nil},
+			{"one channel", []string{hotline.ChannelTelegram}, 0, 0, []hotline.Inbound{ins[0], ins[4]}},
+			{"two channels, oldest first", []string{hotline.ChannelSMS, hotline.ChannelTelegram}, 0, 0, []hotline.Inbound{ins[0], ins[1], ins[4]}},
+			{"limit", []string{hotline.ChannelTelegram, hotline.ChannelSMS, hotline.ChannelVoice}, 0, 2, []hotline.Inbound{ins[0], ins[1]}},
+			{"after", []string{hotline.ChannelTelegram, hotline.ChannelSMS}, ins[1].ID, 0, []hotline.Inbound{ins[4]}},
+			{"after the last", []string{hotline.ChannelTelegram}, ins[5].ID, 0, nil},
+			{"no channels", nil, 0, 0, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				got, err := s.PendingInbound(ctx, tt.channels, tt.limit)
+				got, err := s.PendingInbound(ctx, tt.channels, tt.after, tt.limit)
 				must(t, "PendingInbound", err)
 				diff(t, "pending", tt.want, got)
 			})

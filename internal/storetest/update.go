@@ -77,7 +77,7 @@ func testUpdate(t *testing.T, open func(t *testing.T) hotline.Store) {
 		must(t, "FindOutbox", err)
 		_, err = s.FindBureau(ctx, hotline.BureauJustice)
 		must(t, "FindBureau", err)
-		pending, err := s.PendingInbound(ctx, []string{a.Channel}, 0)
+		pending, err := s.PendingInbound(ctx, []string{a.Channel}, 0, 0)
 		must(t, "PendingInbound", err)
 		if len(evs) != 1 || len(cs) != 1 || len(out) != 1 || len(pending) != 0 {
 			t.Errorf("after commit: %d events, %d consents, %d outbox, %d pending inbound; want 1, 1, 1, 0",
@@ -106,7 +106,7 @@ func testUpdate(t *testing.T, open func(t *testing.T) hotline.Store) {
 		must(t, "FindOutbox", err)
 		bureaus, err := s.Bureaus(ctx)
 		must(t, "Bureaus", err)
-		pending, err := s.PendingInbound(ctx, []string{a.Channel}, 0)
+		pending, err := s.PendingInbound(ctx, []string{a.Channel}, 0, 0)
 		must(t, "PendingInbound", err)
 		if len(ts) != 0 || len(out) != 0 || len(bureaus) != 0 || len(pending) != 1 {
 			t.Errorf("after rollback: %d tickets, %d outbox, %d bureaus, %d pending inbound; want 0, 0, 0, 1",
