@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -419,5 +418,3 @@ func consentVersion(lang, text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return lang + "@" + hex.EncodeToString(sum[:6])
 }
-
-var _ = fmt.Sprint

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -142,7 +143,7 @@ func (c *conv) answerChoice(value string) {
 		a[st.ID] = ""
 	case st.Kind == StepChoose && strings.HasPrefix(value, "o:"):
 		code := strings.TrimPrefix(value, "o:")
-		if !containsString(st.Options, code) {
+		if !slices.Contains(st.Options, code) {
 			c.prompt()
 			return
 		}
@@ -388,13 +389,4 @@ func findPlace(ps []Place, code string) (Place, bool) {
 		}
 	}
 	return Place{}, false
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

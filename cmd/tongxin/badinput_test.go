@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -259,7 +258,6 @@ func TestLongPolling(t *testing.T) {
 	if n := len(e.fake.CallsTo("deleteWebhook")); n == 0 {
 		t.Errorf("polling must clear any webhook first")
 	}
-	_ = fmt.Sprint
 }
 
 // The server stops in the middle of a form and starts again on the same

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tongxin/tongxin/i18n"
 	"github.com/tongxin/tongxin/internal/hotline"
 )
 
@@ -216,5 +215,4 @@ func TestRepliesComeFromTheCatalog(t *testing.T) {
 	if e.srv.catalog.Fallbacks() != 0 {
 		t.Errorf("%d messages fell back to Chinese for a Korean resident", e.srv.catalog.Fallbacks())
 	}
-	_ = i18n.Source
 }
