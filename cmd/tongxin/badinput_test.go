@@ -328,3 +328,29 @@ func TestRestartInTheMiddleOfADispatch(t *testing.T) {
 		t.Fatalf("after the restart want welcome then help, each once:\n%s", texts(sent))
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t)
+	p := e.person(1212, "zh-hans")
+	p.text("/start")
+	e.post(testSecret, []byte(`not json`))
+	resp, err := http.Get("http://" + e.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	for _, want := range []string{
+		"tongxin_telegram_updates_received_total 1\n",
+		"tongxin_telegram_updates_rejected_total 1\n",
+		"tongxin_inbound_processed_total 1\n",
+		"tongxin_outbox_sent_total 1\n",
+		"tongxin_store_up 1\n",
+		"# TYPE tongxin_outbox_parked_total counter\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -91,6 +91,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		fmt.Fprintln(w, "ready")
 	})
 
+	var receiver *telegram.Receiver
 	if cfg.TelegramToken != "" {
 		b, err := tgbot.New(cfg.TelegramToken,
 			tgbot.WithServerURL(cfg.TelegramAPIURL),
@@ -107,7 +108,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		s.processor.Channels = append(s.processor.Channels, s.telegram)
 		s.dispatcher.Senders[hotline.ChannelTelegram] = s.telegram
 		s.dispatcher.Limits[hotline.ChannelTelegram] = dispatch.TelegramLimits
-		receiver := &telegram.Receiver{Store: a.store, Wake: s.processor.Wake}
+		receiver = &telegram.Receiver{Store: a.store, Wake: s.processor.Wake}
 		if cfg.TelegramWebhookSecret != "" {
 			s.webhook = true
 			mux.Handle("POST /webhooks/telegram", &telegram.Webhook{Receiver: receiver, Secret: cfg.TelegramWebhookSecret, Log: log.With("component", "telegram")})
@@ -119,6 +120,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 			}
 		}
 	}
+	mux.Handle("GET /metrics", metricsHandler(s.metrics(receiver)))
 	s.handler = mux
 	return s, nil
 }

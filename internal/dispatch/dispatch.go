@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -77,6 +78,9 @@ type Dispatcher struct {
 	Parallel int
 	Log      *slog.Logger
 	Now      func() time.Time
+
+	// Counts for monitoring.
+	Sent, Retried, Parked, Blocked atomic.Int64
 
 	once sync.Once
 	wake chan struct{}
@@ -220,6 +224,7 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 	store := context.WithoutCancel(ctx)
 	addr := hotline.Address{Channel: m.Channel, ID: m.Address}
 	if st, err := d.Store.FindAddressState(store, addr); err == nil && (st.BlockedAt != nil || st.OptedOutAt != nil) {
+		d.Blocked.Add(1)
 		if err := d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, "address is blocked or opted out"); err != nil {
 			log.Error("record send outcome", "err", err)
 		}
@@ -231,11 +236,14 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 	var permanent *PermanentError
 	switch {
 	case err == nil:
+		d.Sent.Add(1)
 		record = d.Store.MarkOutboxSent(store, m.ID, id, d.Now())
 	case errors.As(err, &retry):
+		d.Retried.Add(1)
 		log.Warn("channel asked to wait", "retry_after", retry.After)
 		record = d.Store.RetryOutbox(store, m.ID, d.Now().Add(retry.After), err.Error(), false)
 	case errors.Is(err, ErrBlocked):
+		d.Blocked.Add(1)
 		log.Info("recipient blocked us; not sending to the address until they write again")
 		record = d.Store.Update(store, func(tx hotline.Tx) error {
 			return tx.SetAddressBlocked(store, addr, true, d.Now())
@@ -244,12 +252,15 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 			record = d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, err.Error())
 		}
 	case errors.As(err, &permanent):
+		d.Parked.Add(1)
 		log.Error("channel rejected message; parked", "err", err)
 		record = d.Store.FailOutbox(store, m.ID, hotline.OutboxParked, err.Error())
 	case m.Attempts+1 >= d.MaxAttempts:
+		d.Parked.Add(1)
 		log.Error("message keeps failing; parked", "attempts", m.Attempts+1, "err", err)
 		record = d.Store.FailOutbox(store, m.ID, hotline.OutboxParked, err.Error())
 	default:
+		d.Retried.Add(1)
 		wait := d.Backoff(m.Attempts + 1)
 		log.Warn("send failed; will retry", "attempt", m.Attempts+1, "wait", wait, "err", err)
 		record = d.Store.RetryOutbox(store, m.ID, d.Now().Add(wait), err.Error(), true)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
@@ -76,6 +77,10 @@ type Processor struct {
 	MaxAttempts int
 	// Sent is called after replies were queued, to wake the dispatcher.
 	Sent func()
+
+	// Counts for monitoring: events handled, attempts that failed, and
+	// events set aside after failing MaxAttempts times.
+	Processed, Failed, SetAside atomic.Int64
 
 	once sync.Once
 	wake chan struct{}
@@ -208,6 +213,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			q := queues[r.key]
 			handled := r.handled
 			if r.err != nil && ctx.Err() == nil {
+				p.Failed.Add(1)
 				failed := q[handled]
 				failures[failed.ID]++
 				n := failures[failed.ID]
@@ -244,6 +250,7 @@ func (p *Processor) setAside(ctx context.Context, id int64, cause error) bool {
 		return false
 	}
 	p.Log.Error("inbound set aside after repeated failures; its payload is kept", "inbound_id", id)
+	p.SetAside.Add(1)
 	return true
 }
 
@@ -254,6 +261,7 @@ func (p *Processor) processAll(ctx context.Context, items []hotline.Inbound) (in
 		if err := p.Process(ctx, in); err != nil {
 			return i, err
 		}
+		p.Processed.Add(1)
 	}
 	return len(items), nil
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -39,6 +40,9 @@ type Receiver struct {
 	// Wake is called after a new update was recorded.
 	Wake func()
 	Now  func() time.Time
+
+	// Counts for monitoring.
+	Received, Duplicates, Rejected atomic.Int64
 }
 
 // envelope is the part of an update needed to file it: its id and chat.
@@ -83,15 +87,18 @@ func (e *envelope) address() string {
 // the store's error when it could not record it. duplicate reports an
 // update seen before.
 func (r *Receiver) Receive(ctx context.Context, body []byte) (duplicate bool, err error) {
-	if !utf8.Valid(body) {
-		return false, fmt.Errorf("%w: body is not valid UTF-8", ErrBadUpdate)
-	}
 	var e envelope
-	if err := json.Unmarshal(body, &e); err != nil {
-		return false, fmt.Errorf("%w: %v", ErrBadUpdate, err)
+	var bad error
+	if !utf8.Valid(body) {
+		bad = errors.New("body is not valid UTF-8")
+	} else if err := json.Unmarshal(body, &e); err != nil {
+		bad = err
+	} else if e.UpdateID <= 0 {
+		bad = errors.New("no update_id")
 	}
-	if e.UpdateID <= 0 {
-		return false, fmt.Errorf("%w: no update_id", ErrBadUpdate)
+	if bad != nil {
+		r.Rejected.Add(1)
+		return false, fmt.Errorf("%w: %v", ErrBadUpdate, bad)
 	}
 	now := time.Now
 	if r.Now != nil {
@@ -108,10 +115,15 @@ func (r *Receiver) Receive(ctx context.Context, body []byte) (duplicate bool, er
 	if err != nil {
 		return false, fmt.Errorf("record update %d: %w", e.UpdateID, err)
 	}
-	if !dup && r.Wake != nil {
+	if dup {
+		r.Duplicates.Add(1)
+		return true, nil
+	}
+	r.Received.Add(1)
+	if r.Wake != nil {
 		r.Wake()
 	}
-	return dup, nil
+	return false, nil
 }
 
 // Webhook is the handler of POST /webhooks/telegram.
