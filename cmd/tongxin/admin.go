@@ -20,45 +20,45 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("usage: tongxin admin import-jurisdictions|bureaus|set-bureau|routes|set-route: %w", errUsage)
 	}
 	sub, args := args[0], args[1:]
-	var (
-		address, hours, phone, name string
-		bureau, coBureau, priority  string
-		local                       bool
-	)
+	var f adminFlags
 	extra := func(fs *flag.FlagSet) {
 		switch sub {
 		case "set-bureau":
-			fs.StringVar(&address, "address", "", "office address, in Chinese as on the door")
-			fs.StringVar(&hours, "hours", "", "opening hours")
-			fs.StringVar(&phone, "phone", "", "office telephone")
-			fs.StringVar(&name, "name", "", "official Chinese name")
+			fs.StringVar(&f.address, "address", "", "office address, in Chinese as on the door")
+			fs.StringVar(&f.hours, "hours", "", "opening hours")
+			fs.StringVar(&f.phone, "phone", "", "office telephone")
+			fs.StringVar(&f.name, "name", "", "official Chinese name")
 		case "set-route":
-			fs.StringVar(&bureau, "bureau", "", "responsible bureau code")
-			fs.StringVar(&coBureau, "co-bureau", "", "co-handling bureau code")
-			fs.StringVar(&priority, "priority", "", "default priority: urgent, high or normal")
-			fs.BoolVar(&local, "local", false, "the resident's street office handles it first")
+			fs.StringVar(&f.bureau, "bureau", "", "responsible bureau code")
+			fs.StringVar(&f.coBureau, "co-bureau", "", "co-handling bureau code")
+			fs.StringVar(&f.priority, "priority", "", "default priority: urgent, high or normal")
+			fs.BoolVar(&f.local, "local", false, "the resident's street office handles it first")
 		}
 	}
-	cfg, fs, err := parseFlags("admin "+sub, args, getenv, stderr, extra)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, cfg.logger(stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	return withApp(ctx, "admin "+sub, args, getenv, stderr, extra, func(a *app, fs *flag.FlagSet) error {
+		return admin(ctx, a, sub, fs, f, stdout)
+	})
+}
+
+// adminFlags are the flags of the admin subcommands that change data.
+type adminFlags struct {
+	address, hours, phone, name string
+	bureau, coBureau, priority  string
+	local                       bool
+}
+
+func admin(ctx context.Context, a *app, sub string, fs *flag.FlagSet, f adminFlags, stdout io.Writer) error {
 	switch sub {
 	case "import-jurisdictions":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: tongxin admin import-jurisdictions FILE.csv: %w", errUsage)
 		}
-		f, err := os.Open(fs.Arg(0))
+		file, err := os.Open(fs.Arg(0))
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		rep, err := importJurisdictions(ctx, a.store, f)
+		defer file.Close()
+		rep, err := importJurisdictions(ctx, a.store, file)
 		if err != nil {
 			return err
 		}
@@ -84,16 +84,16 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 			if err != nil {
 				return fmt.Errorf("bureau %s: %w", fs.Arg(0), err)
 			}
-			fs.Visit(func(f *flag.Flag) {
-				switch f.Name {
+			fs.Visit(func(set *flag.Flag) {
+				switch set.Name {
 				case "address":
-					b.Address = address
+					b.Address = f.address
 				case "hours":
-					b.Hours = hours
+					b.Hours = f.hours
 				case "phone":
-					b.Phone = phone
+					b.Phone = f.phone
 				case "name":
-					b.NameZh = name
+					b.NameZh = f.name
 				}
 			})
 			return tx.PutBureau(ctx, *b)
@@ -110,21 +110,21 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return tw.Flush()
 	case "set-route":
-		if fs.NArg() != 1 || bureau == "" {
+		if fs.NArg() != 1 || f.bureau == "" {
 			return fmt.Errorf("usage: tongxin admin set-route CATEGORY --bureau B [--co-bureau C] [--priority P] [--local]: %w", errUsage)
 		}
 		cat := fs.Arg(0)
 		if !slices.Contains(hotline.Categories, cat) {
 			return fmt.Errorf("unknown category %q", cat)
 		}
-		if priority == "" {
-			priority = hotline.PriorityNormal
+		if f.priority == "" {
+			f.priority = hotline.PriorityNormal
 		}
-		if !slices.Contains([]string{hotline.PriorityUrgent, hotline.PriorityHigh, hotline.PriorityNormal}, priority) {
-			return fmt.Errorf("unknown priority %q", priority)
+		if !slices.Contains([]string{hotline.PriorityUrgent, hotline.PriorityHigh, hotline.PriorityNormal}, f.priority) {
+			return fmt.Errorf("unknown priority %q", f.priority)
 		}
 		return a.store.Update(ctx, func(tx hotline.Tx) error {
-			for _, b := range []string{bureau, coBureau} {
+			for _, b := range []string{f.bureau, f.coBureau} {
 				if b == "" {
 					continue
 				}
@@ -132,7 +132,7 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 					return fmt.Errorf("bureau %s: %w", b, err)
 				}
 			}
-			return tx.PutRoute(ctx, hotline.Route{Category: cat, Bureau: bureau, CoBureau: coBureau, Priority: priority, Local: local})
+			return tx.PutRoute(ctx, hotline.Route{Category: cat, Bureau: f.bureau, CoBureau: f.coBureau, Priority: f.priority, Local: f.local})
 		})
 	}
 	return fmt.Errorf("unknown admin command %q: %w", sub, errUsage)

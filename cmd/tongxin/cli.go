@@ -81,31 +81,19 @@ func ticketCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var asJSON bool
 	var status, bureau, category string
 	var limit int
-	cfg, _, err := parseFlags("ticket list", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	return withApp(ctx, "ticket list", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.StringVar(&status, "status", "", "only this status")
 		fs.StringVar(&bureau, "bureau", "", "only this bureau's queue")
 		fs.StringVar(&category, "category", "", "only this category")
 		fs.IntVar(&limit, "limit", 100, "at most this many, newest first (0: all)")
+	}, func(a *app, _ *flag.FlagSet) error {
+		f := hotline.TicketFilter{Status: optional(status), Bureau: optional(bureau), Category: optional(category), Limit: limit}
+		return listTickets(ctx, a, f, asJSON, stdout)
 	})
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, cfg.logger(stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f := hotline.TicketFilter{Limit: limit}
-	if status != "" {
-		f.Status = &status
-	}
-	if bureau != "" {
-		f.Bureau = &bureau
-	}
-	if category != "" {
-		f.Category = &category
-	}
+}
+
+func listTickets(ctx context.Context, a *app, f hotline.TicketFilter, asJSON bool, stdout io.Writer) error {
 	tickets, err := a.store.FindTickets(ctx, f)
 	if err != nil {
 		return fmt.Errorf("list tickets: %w", err)
@@ -120,9 +108,7 @@ func ticketCmd(ctx context.Context, args []string, getenv func(string) string, s
 				CreatedAt: t.CreatedAt, FirstResponseDue: t.FirstResponseDue, ResolutionDue: t.ResolutionDue,
 			}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NUMBER\tCATEGORY\tPRIORITY\tSTATUS\tBUREAU\tPLACE\tLANG\tCHANNEL\tCREATED\tFIRST RESPONSE DUE")
@@ -150,23 +136,16 @@ func outboxCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var asJSON bool
 	var status string
 	var limit int
-	cfg, _, err := parseFlags("outbox list", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	return withApp(ctx, "outbox list", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.StringVar(&status, "status", "", "only this status: pending, sent, parked or blocked")
 		fs.IntVar(&limit, "limit", 100, "at most this many, newest first")
+	}, func(a *app, _ *flag.FlagSet) error {
+		return listOutbox(ctx, a, hotline.OutboxFilter{Status: optional(status), Limit: limit}, asJSON, stdout)
 	})
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, cfg.logger(stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f := hotline.OutboxFilter{Limit: limit}
-	if status != "" {
-		f.Status = &status
-	}
+}
+
+func listOutbox(ctx context.Context, a *app, f hotline.OutboxFilter, asJSON bool, stdout io.Writer) error {
 	msgs, err := a.store.FindOutbox(ctx, f)
 	if err != nil {
 		return fmt.Errorf("list outbox: %w", err)
@@ -193,9 +172,7 @@ func outboxCmd(ctx context.Context, args []string, getenv func(string) string, s
 		rows[i] = row{m.ID, m.Channel, m.Address, m.Status, m.Attempts, m.NextAttemptAt, m.LastError, m.Segments, m.CreatedAt, m.SentAt, preview(p.Text, 30)}
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(stdout, rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCHANNEL\tADDRESS\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR\tTEXT")
@@ -204,6 +181,36 @@ func outboxCmd(ctx context.Context, args []string, getenv func(string) string, s
 			r.NextAttemptAt.In(a.loc).Format("01-02 15:04:05"), preview(r.LastError, 40), r.Preview)
 	}
 	return tw.Flush()
+}
+
+// withApp parses a subcommand's flags, opens the data, runs fn and closes
+// the data again.
+func withApp(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
+	extra func(*flag.FlagSet), fn func(*app, *flag.FlagSet) error) error {
+	cfg, fs, err := parseFlags(name, args, getenv, stderr, extra)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, cfg.logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a, fs)
+}
+
+// optional is nil for an empty flag, so that it does not filter.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // preview shortens text to n characters on one line.
@@ -217,17 +224,10 @@ func preview(s string, n int) string {
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseFlags("migrate", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, cfg.logger(stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	fmt.Fprintf(stdout, "store in %s is up to date\n", dataPath(cfg))
-	return nil
+	return withApp(ctx, "migrate", args, getenv, stderr, nil, func(a *app, _ *flag.FlagSet) error {
+		fmt.Fprintf(stdout, "store in %s is up to date\n", dataPath(a.cfg))
+		return nil
+	})
 }
 
 func i18nCmd(args []string, stdout io.Writer) error {
