@@ -144,6 +144,9 @@ type Actions interface {
 	OpenTicket(ctx context.Context, r Request) (Receipt, error)
 	// Tickets lists the resident's tickets, newest first.
 	Tickets(ctx context.Context) ([]TicketView, error)
+	// AttachMessage adds the message being handled to a ticket of the
+	// resident, for the people handling it.
+	AttachMessage(ctx context.Context, number string) error
 	// Places lists the children of a jurisdiction; parent "" lists the
 	// city's districts.
 	Places(ctx context.Context, parent string) ([]Place, error)

@@ -19,6 +19,7 @@ type world struct {
 	consents    []string
 	requests    []bot.Request
 	tickets     []bot.TicketView
+	attached    []string
 	places      map[string][]bot.Place
 }
 
@@ -50,6 +51,10 @@ func (w *world) OpenTicket(_ context.Context, r bot.Request) (bot.Receipt, error
 	return bot.Receipt{Number: n, Bureau: bureau, FirstResponseDue: time.Date(2026, 12, 4, 14, 0, 0, 0, time.UTC)}, nil
 }
 func (w *world) Tickets(context.Context) ([]bot.TicketView, error) { return w.tickets, nil }
+func (w *world) AttachMessage(_ context.Context, number string) error {
+	w.attached = append(w.attached, number)
+	return nil
+}
 func (w *world) Places(_ context.Context, parent string) ([]bot.Place, error) {
 	return w.places[parent], nil
 }
@@ -518,5 +523,31 @@ func TestEveryCallbackFitsTelegram(t *testing.T) {
 	for id := range bot.Flows {
 		r.send(bot.Inbound{Kind: bot.KindChoice, Data: "n:form:" + id})
 		check()
+	}
+}
+
+func TestLaterMessagesGoToTheOpenRequest(t *testing.T) {
+	r := newResident(t, "zh-hans")
+	r.text("今天天气怎么样")
+	if lastText(r.last) != r.tr("fallback.unknown") || len(r.w.attached) != 0 {
+		t.Fatalf("without a request: %s (attached %v)", dump(r.last), r.w.attached)
+	}
+	r.cmd("operator")
+	r.text("我想问孩子上学的事")
+	r.pressMsg("form.skip") // phone
+	r.w.tickets = append(r.w.tickets, bot.TicketView{Number: "YK-2026-000099", Category: "jobs", Status: "resolved"})
+	r.w.tickets[0], r.w.tickets[1] = r.w.tickets[1], r.w.tickets[0] // the newest is already resolved
+	r.text("还有，我的孩子九岁了")
+	if len(r.w.attached) != 1 || r.w.attached[0] != "YK-2026-000001" {
+		t.Fatalf("message attached to %v, want the open request YK-2026-000001", r.w.attached)
+	}
+	want := r.catalog.T("zh-Hans", "message.attached", i18n.Args{"Number": "YK-2026-000001"})
+	if lastText(r.last) != want {
+		t.Errorf("reply %q, want %q", lastText(r.last), want)
+	}
+	// Emergency words still start the emergency form.
+	r.text("救命")
+	if !strings.Contains(r.last[0].Text, "110") || len(r.w.attached) != 1 {
+		t.Errorf("emergency words were attached instead: %s", dump(r.last))
 	}
 }

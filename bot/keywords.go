@@ -82,11 +82,15 @@ func (e *Engine) match(lang, text string) (string, bool) {
 
 // suggest answers free text outside a form: an emergency word starts the
 // emergency form at once; a service's words offer its handbook chapter and
-// its form; anything else offers the menu and a person.
+// its form; anything else goes to the resident's open request, if they
+// have one, for the people handling it, and otherwise gets the menu and a
+// person.
 func (c *conv) suggest(text string) {
 	target, ok := c.e.match(c.lang(), text)
 	if !ok {
-		c.notUnderstood()
+		if !c.attachToOpenTicket() {
+			c.notUnderstood()
+		}
 		return
 	}
 	switch target {
@@ -106,4 +110,29 @@ func (c *conv) suggest(text string) {
 			{Data: nav("menu"), Label: c.tr("nav.menu", nil)},
 		}, 1, AskNone)
 	}
+}
+
+// attachToOpenTicket adds the message to the resident's latest request
+// that is still open and tells them so. It reports whether there was one.
+func (c *conv) attachToOpenTicket() bool {
+	tickets, err := c.t.Actions.Tickets(c.ctx)
+	if err != nil {
+		c.fail(err)
+		return true
+	}
+	for _, t := range tickets {
+		if t.Status == "resolved" || t.Status == "closed" {
+			continue
+		}
+		if err := c.t.Actions.AttachMessage(c.ctx, t.Number); err != nil {
+			c.fail(err)
+			return true
+		}
+		c.say(c.tr("message.attached", map[string]any{"Number": t.Number}), []Choice{
+			{Data: nav("status"), Label: c.tr("menu.status", nil)},
+			{Data: nav("menu"), Label: c.tr("nav.menu", nil)},
+		}, 2, AskNone)
+		return true
+	}
+	return false
 }

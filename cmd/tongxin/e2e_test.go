@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -214,5 +215,39 @@ func TestRepliesComeFromTheCatalog(t *testing.T) {
 	}
 	if e.srv.catalog.Fallbacks() != 0 {
 		t.Errorf("%d messages fell back to Chinese for a Korean resident", e.srv.catalog.Fallbacks())
+	}
+}
+
+// A resident asks for a person, then keeps writing: each later message is
+// put on the request's timeline, pointing at the recorded message, and the
+// resident is told it reached the request.
+func TestTalkToAPersonThenKeepWriting(t *testing.T) {
+	e := newEnv(t)
+	p := e.person(1313, "ko")
+	ko := func(id string) string { return e.tr("ko", id, nil) }
+	p.text("/start")
+	p.press(ko("menu.operator"))
+	p.text("아이 학교 문제로 상담하고 싶습니다")
+	out := p.tap(ko("form.skip")) // the phone question has a keyboard: share or skip
+	tickets, _ := e.srv.store.FindTickets(context.Background(), hotline.TicketFilter{})
+	if len(tickets) != 1 || tickets[0].Category != "general" || tickets[0].Bureau != "ethnic_affairs" || tickets[0].Language != "ko" {
+		t.Fatalf("tickets %+v", tickets)
+	}
+	if !strings.Contains(out[0].Text, tickets[0].Number) {
+		t.Fatalf("receipt:\n%s", texts(out))
+	}
+	out = p.text("그리고 제 아이는 아홉 살입니다")
+	if !strings.Contains(out[0].Text, tickets[0].Number) || !strings.HasPrefix(out[0].Text, "📝") {
+		t.Fatalf("the resident is not told where the message went:\n%s", texts(out))
+	}
+	events, _ := e.srv.store.TicketEvents(context.Background(), tickets[0].ID)
+	last := events[len(events)-1]
+	if last.Kind != hotline.EventMessage || last.Data["inbound_id"] == "" {
+		t.Fatalf("last event %+v", last)
+	}
+	id, _ := strconv.ParseInt(last.Data["inbound_id"], 10, 64)
+	in, err := e.srv.store.FindInbound(context.Background(), id)
+	if err != nil || !strings.Contains(string(in.Payload), "아홉 살") {
+		t.Fatalf("the event does not point at the message: %v %s", err, in.Payload)
 	}
 }

@@ -104,6 +104,9 @@ const (
 	EventReopened     = "reopened"
 	EventRated        = "rated"
 	EventNote         = "note"
+	// EventMessage is a later message of the resident about the ticket;
+	// Data["inbound_id"] points at the recorded (sealed) message.
+	EventMessage = "message"
 )
 
 // Event is one entry of a ticket's append-only timeline. Reason says why,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tongxin/tongxin/bot"
@@ -15,6 +16,8 @@ import (
 type actions struct {
 	tx      hotline.Tx
 	res     *hotline.Resident
+	// inbound is the event being handled.
+	inbound int64
 	channel string
 	now     time.Time
 	prefix  string
@@ -141,6 +144,27 @@ func (a *actions) Tickets(ctx context.Context) ([]bot.TicketView, error) {
 
 // Places lists a node's children; "" lists the districts of the city (or
 // the top level when the tree has several cities).
+// AttachMessage records on a ticket that the resident wrote about it; the
+// message itself stays in the sealed inbound record it points at.
+func (a *actions) AttachMessage(ctx context.Context, number string) error {
+	t, err := a.tx.FindTicketByNumber(ctx, number)
+	if err != nil {
+		return fmt.Errorf("find ticket %s: %w", number, err)
+	}
+	if t.ResidentID != a.res.ID {
+		return fmt.Errorf("ticket %s is not the resident's: %w", number, hotline.ErrInvalid)
+	}
+	e := &hotline.Event{
+		TicketID: t.ID, Kind: hotline.EventMessage, Actor: "resident", At: a.now,
+		Reason: "the resident wrote again on " + a.channel,
+		Data:   map[string]string{"inbound_id": strconv.FormatInt(a.inbound, 10)},
+	}
+	if err := a.tx.AppendEvent(ctx, e); err != nil {
+		return fmt.Errorf("attach message to ticket %s: %w", number, err)
+	}
+	return nil
+}
+
 func (a *actions) Places(ctx context.Context, parent string) ([]bot.Place, error) {
 	js, err := a.tx.Jurisdictions(ctx, parent)
 	if err != nil {

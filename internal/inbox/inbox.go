@@ -357,7 +357,7 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 		turn := &bot.Turn{
 			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel},
 			Session:  cloneSession(session),
-			Actions:  &actions{tx: tx, res: res, channel: in.Channel, now: now, prefix: p.TicketPrefix, loc: p.Location},
+			Actions:  &actions{tx: tx, res: res, inbound: in.ID, channel: in.Channel, now: now, prefix: p.TicketPrefix, loc: p.Location},
 		}
 		out, err := p.Engine.Handle(ctx, turn, ev.In)
 		if err != nil {
