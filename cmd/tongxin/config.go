@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type Config struct {
 	TimeZone              string
 	SessionTTL            time.Duration
 	LogLevel              string
+
+	// problems found while loading, reported by Validate.
+	problems []error
 }
 
 // setting describes one configuration variable, for loading and --help.
@@ -63,6 +67,14 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet) *Config {
 		if e := getenv(s.env); e != "" {
 			v = e
 		}
+		// Secrets may come from a file (Docker and Kubernetes secrets).
+		if f := getenv(s.env + "_FILE"); s.secret && f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				c.problems = append(c.problems, fmt.Errorf("%s_FILE: %w", s.env, err))
+			}
+			v = strings.TrimSpace(string(b))
+		}
 		*s.field(c) = v
 		if s.flag != "" && fs != nil {
 			fs.StringVar(s.field(c), s.flag, v, s.help+" ($"+s.env+")")
@@ -82,7 +94,7 @@ var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.problems...)
 	if c.DatabaseURL != "" {
 		errs = append(errs, errors.New("TONGXIN_DATABASE_URL is set, but this version has only the embedded store: unset it"))
 	}
@@ -149,5 +161,6 @@ func settingsHelp() string {
 		fmt.Fprintf(&b, "  %-33s %s (default %s)\n", s.env, s.help, def)
 	}
 	fmt.Fprintf(&b, "  %-33s how long an unfinished form is kept (default 30m)\n", sessionTTLEnv)
+	b.WriteString("A secret may also be read from a file named by the variable with _FILE appended,\nsuch as TONGXIN_TELEGRAM_TOKEN_FILE.\n")
 	return b.String()
 }

@@ -94,34 +94,53 @@ func LoadOrCreateKey(configured, dir string) (key []byte, created bool, err erro
 		return k, false, err
 	}
 	path := filepath.Join(dir, KeyFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := ParseKey(string(b))
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, false, nil
-	}
+	k, created, err := readKeyFile(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, err
+		return k, created, err
 	}
-	k := make([]byte, KeySize)
+	k = make([]byte, KeySize)
 	if _, err := rand.Read(k); err != nil {
 		return nil, false, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Write the key whole to a temporary file, then link it into place:
+	// the link fails if another process got there first, and nobody ever
+	// reads a half-written key.
+	tmp, err := os.CreateTemp(dir, ".secret-*.tmp")
 	if err != nil {
 		return nil, false, err
 	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	if cerr := f.Close(); err == nil {
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, false, err
 	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return readKeyFile(path)
+	} else if err != nil {
+		return nil, false, err
+	}
 	return k, true, nil
+}
+
+func readKeyFile(path string) ([]byte, bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	k, err := ParseKey(string(b))
+	if err != nil {
+		// A key file being written by another process reads empty for a
+		// moment; an empty or short file is still an error worth seeing.
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, false, nil
 }
