@@ -169,6 +169,7 @@ func importJurisdictions(ctx context.Context, store hotline.Store, r io.Reader) 
 	var problems []error
 	var nodes []hotline.Jurisdiction
 	inFile := map[string]hotline.Jurisdiction{}
+	lineOf := map[string]int{}
 	for i, row := range rows[1:] {
 		line := i + 2
 		if len(row) != len(want) {
@@ -193,6 +194,7 @@ func importJurisdictions(ctx context.Context, store hotline.Store, r io.Reader) 
 			continue
 		}
 		inFile[j.Code] = j
+		lineOf[j.Code] = line
 		nodes = append(nodes, j)
 	}
 	for _, j := range nodes {
@@ -206,9 +208,9 @@ func importJurisdictions(ctx context.Context, store hotline.Store, r io.Reader) 
 		}
 		switch {
 		case parentLevel == "":
-			problems = append(problems, fmt.Errorf("%s: parent %q is neither in the file nor in the store", j.Code, j.Parent))
+			problems = append(problems, fmt.Errorf("line %d: %s: parent %q is neither in the file nor in the store", lineOf[j.Code], j.Code, j.Parent))
 		case levelRank[parentLevel]+1 != levelRank[j.Level]:
-			problems = append(problems, fmt.Errorf("%s: a %s cannot be under a %s", j.Code, j.Level, parentLevel))
+			problems = append(problems, fmt.Errorf("line %d: %s: a %s cannot be under a %s", lineOf[j.Code], j.Code, j.Level, parentLevel))
 		}
 	}
 	if len(problems) > 0 {

@@ -169,7 +169,10 @@ func listOutbox(ctx context.Context, a *app, f hotline.OutboxFilter, asJSON bool
 			Text string `json:"text"`
 		}
 		_ = json.Unmarshal(m.Payload, &p)
-		rows[i] = row{m.ID, m.Channel, m.Address, m.Status, m.Attempts, m.NextAttemptAt, m.LastError, m.Segments, m.CreatedAt, m.SentAt, preview(p.Text, 30)}
+		// Only the first line: it says which message this is, while later
+		// lines of a confirmation hold the resident's name and phone.
+		first, _, _ := strings.Cut(p.Text, "\n")
+		rows[i] = row{m.ID, m.Channel, m.Address, m.Status, m.Attempts, m.NextAttemptAt, m.LastError, m.Segments, m.CreatedAt, m.SentAt, preview(first, 30)}
 	}
 	if asJSON {
 		return writeJSON(stdout, rows)

@@ -52,7 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func dispatchCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help"):
+		cmd = "help"
+	case len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-':
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -72,7 +75,7 @@ func dispatchCommand(ctx context.Context, args []string, getenv func(string) str
 		return i18nCmd(args, stdout)
 	case "fake-telegram":
 		return fakeTelegramCmd(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage+settingsHelp())
 		return nil
 	}

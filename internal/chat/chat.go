@@ -96,12 +96,18 @@ type Session struct {
 	User string
 	// Lang is the language hint a new resident starts with.
 	Lang string
-	Now  func() time.Time
+	// Now is the session's clock; by default the processor's.
+	Now func() time.Time
+
+	sent int // lines recorded, to keep their ids unique
 }
 
 // Run reads lines from in until it ends, and writes the answers to out. It
 // starts the conversation with /start.
 func (s *Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
+	if s.Now == nil {
+		s.Now = s.Processor.Now
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -124,8 +130,9 @@ func (s *Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 func (s *Session) say(ctx context.Context, text string, out io.Writer) error {
 	payload, _ := json.Marshal(line{Text: text, Lang: s.Lang})
 	now := s.Now()
+	s.sent++
 	in := &hotline.Inbound{
-		Channel: hotline.ChannelChat, ExtID: s.User + "-" + strconv.FormatInt(now.UnixNano(), 36),
+		Channel: hotline.ChannelChat, ExtID: s.User + "-" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.Itoa(s.sent),
 		Address: s.User, Payload: payload, ReceivedAt: now,
 	}
 	if _, err := s.Store.RecordInbound(ctx, in); err != nil {

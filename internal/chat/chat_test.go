@@ -250,3 +250,25 @@ func TestSessionWalksAForm(t *testing.T) {
 		t.Errorf("%d replies left unsent", len(left))
 	}
 }
+
+// Lines typed within one tick of the clock are each answered.
+func TestSessionLinesAtTheSameInstant(t *testing.T) {
+	tm := newTerminal(t)
+	ch := &chat.Channel{Catalog: tm.cat}
+	fixed := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return fixed }
+	p := &inbox.Processor{
+		Store: tm.store, Engine: bot.New(tm.cat, time.UTC), Sessions: tm.store.Sessions(30*time.Minute, clock),
+		Channels: []inbox.Channel{ch}, Now: clock,
+	}
+	s := &chat.Session{Store: tm.store, Processor: p, User: "same", Lang: "zh-Hans"}
+	var out strings.Builder
+	if err := s.Run(context.Background(), strings.NewReader("/help\n/status\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{tm.cat.T("zh-Hans", "welcome", nil), tm.cat.T("zh-Hans", "help.text", nil), tm.cat.T("zh-Hans", "status.none", nil)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out.String())
+		}
+	}
+}

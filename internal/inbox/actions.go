@@ -14,8 +14,8 @@ import (
 
 // actions are the engine's effects, done in the event's transaction.
 type actions struct {
-	tx      hotline.Tx
-	res     *hotline.Resident
+	tx  hotline.Tx
+	res *hotline.Resident
 	// inbound is the event being handled.
 	inbound int64
 	channel string

@@ -2,6 +2,7 @@ package seal_test
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,5 +31,16 @@ func TestLoadOrCreateKeyRace(t *testing.T) {
 				t.Fatalf("round %d: processes starting together got different keys", round)
 			}
 		}
+	}
+}
+
+func TestParseKeyHex(t *testing.T) {
+	k := bytes.Repeat([]byte{0xab}, seal.KeySize)
+	got, err := seal.ParseKey(strings.Repeat("ab", seal.KeySize))
+	if err != nil || !bytes.Equal(got, k) {
+		t.Fatalf("hex key: %x, %v", got, err)
+	}
+	if _, err := seal.ParseKey(strings.Repeat("ab", seal.KeySize-1)); err == nil {
+		t.Fatal("a 31-byte hex key was accepted")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -73,12 +74,13 @@ func ParseKey(s string) ([]byte, error) {
 	for _, dec := range []func(string) ([]byte, error){
 		base64.StdEncoding.DecodeString, base64.URLEncoding.DecodeString,
 		base64.RawStdEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
+		hex.DecodeString,
 	} {
 		if k, err := dec(s); err == nil && len(k) == KeySize {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("secret key must be %d bytes in base64", KeySize)
+	return nil, fmt.Errorf("secret key must be %d bytes in base64 or hex", KeySize)
 }
 
 // KeyFile is the name of the generated key inside the data directory.
