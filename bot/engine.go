@@ -154,7 +154,7 @@ func (c *conv) reset() {
 // where the resident was: a menu, a handbook chapter, the start of a form.
 func (c *conv) navigate(target string) {
 	name, arg, _ := strings.Cut(target, ":")
-	if c.s.Flow != "" && name != "setlang" {
+	if c.s.Flow != "" && name != "lang" && name != "setlang" {
 		c.reset()
 		c.say(c.tr("form.cancelled", nil), nil, 0, AskNone)
 	}
@@ -223,8 +223,9 @@ func (c *conv) mainMenu() { c.say(c.tr("menu.title", nil), c.mainChoices(), 2, A
 
 // languageMenu asks for a language in every language, each in its own
 // script, so that a resident who reads none of the others finds theirs.
+// The emergency numbers come first: someone in danger may not get further.
 func (c *conv) languageMenu() {
-	var lines []string
+	lines := []string{"🚨 110 · 119 · 120"}
 	var choices []Choice
 	for _, l := range c.e.cat.Locales() {
 		lines = append(lines, c.e.cat.T(l.Tag, "lang.prompt", nil))

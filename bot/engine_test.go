@@ -163,6 +163,9 @@ func TestUnknownLanguageAsksInEveryScript(t *testing.T) {
 			t.Errorf("language menu lacks %q", want)
 		}
 	}
+	if !strings.HasPrefix(out[0].Text, "🚨 110 · 119 · 120") {
+		t.Errorf("the language menu must show the emergency numbers first:\n%s", out[0].Text)
+	}
 	// Free text before a language is chosen gets the menu again.
 	r.text("hello")
 	if len(r.last[0].Choices) != 4 {
@@ -549,5 +552,19 @@ func TestLaterMessagesGoToTheOpenRequest(t *testing.T) {
 	r.text("救命")
 	if !strings.Contains(r.last[0].Text, "110") || len(r.w.attached) != 1 {
 		t.Errorf("emergency words were attached instead: %s", dump(r.last))
+	}
+}
+
+func TestChangingLanguageKeepsTheForm(t *testing.T) {
+	r := newResident(t, "zh-hans")
+	r.cmd("jobs")
+	r.pressMsg("opt.need.training")
+	r.cmd("lang")
+	r.press("조선어")
+	if r.s.Flow != "jobs" || r.s.Answers["need"] != "training" {
+		t.Fatalf("form lost when changing language: %+v", r.s)
+	}
+	if got, want := lastText(r.last), r.catalog.T("ko", "form.ask_name", nil); got != want {
+		t.Fatalf("after changing language the question is asked again in Korean: got %q", got)
 	}
 }

@@ -159,7 +159,7 @@ func TestSessionUnknownLanguageStartsWithTheLanguageMenu(t *testing.T) {
 		prompts = append(prompts, tm.cat.T(l.Tag, "lang.prompt", nil))
 		names = append(names, l.Native)
 	}
-	want := strings.Join(prompts, "\n") + "\n" + numbered(names...) + "\n"
+	want := "🚨 110 · 119 · 120\n" + strings.Join(prompts, "\n") + "\n" + numbered(names...) + "\n"
 	if out != want {
 		t.Fatalf("transcript:\n%s\nwant:\n%s", out, want)
 	}
