@@ -568,3 +568,26 @@ func TestChangingLanguageKeepsTheForm(t *testing.T) {
 		t.Fatalf("after changing language the question is asked again in Korean: got %q", got)
 	}
 }
+
+func TestDeepPlaceCodesFitInButtons(t *testing.T) {
+	r := newResident(t, "zh-hans")
+	long := "yingkou.xishi.shengli." + strings.Repeat("a", 80)
+	r.w.places["yingkou.xishi.shengli"] = append(r.w.places["yingkou.xishi.shengli"], bot.Place{Code: long, NameZh: "很长的社区"})
+	r.cmd("jobs")
+	r.pressMsg("opt.need.find_job")
+	r.text("金哲")
+	r.text("13912345678")
+	r.press("西市区")
+	r.press("胜利街道")
+	for _, c := range r.last[len(r.last)-1].Choices {
+		if len(c.Data) > 64 {
+			t.Fatalf("button data %q is %d bytes", c.Data, len(c.Data))
+		}
+	}
+	r.press("很长的社区")
+	r.pressMsg("form.skip")
+	r.pressMsg("form.submit")
+	if got := r.w.requests[0].Community; got != long {
+		t.Fatalf("community %q, want the long code", got)
+	}
+}

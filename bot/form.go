@@ -90,9 +90,13 @@ func (c *conv) prompt() {
 			text = c.tr("form.type_place", i18n.Args{"Level": c.tr("level."+st.Level, nil)})
 			break
 		}
+		// Buttons carry an index into the places offered, not the code:
+		// a deep code would not fit Telegram's 64 bytes of button data.
 		columns = 2
-		for _, p := range places {
-			choices = append(choices, opt("o:"+p.Code, c.placeLabel(p)))
+		c.s.Offered = c.s.Offered[:0]
+		for i, p := range places {
+			c.s.Offered = append(c.s.Offered, p.Code)
+			choices = append(choices, opt("p:"+strconv.Itoa(i), c.placeLabel(p)))
 		}
 		choices = append(choices, opt("o:"+valNotListed, c.tr("form.not_listed", nil)))
 	case StepPhone:
@@ -148,14 +152,17 @@ func (c *conv) answerChoice(value string) {
 			return
 		}
 		a[st.ID] = code
-	case st.Kind == StepPlace && strings.HasPrefix(value, "o:"):
-		code := strings.TrimPrefix(value, "o:")
-		if code == valNotListed {
-			c.s.Sub = "text"
+	case st.Kind == StepPlace && value == "o:"+valNotListed:
+		c.s.Sub = "text"
+		c.prompt()
+		return
+	case st.Kind == StepPlace && strings.HasPrefix(value, "p:"):
+		i, err := strconv.Atoi(strings.TrimPrefix(value, "p:"))
+		if err != nil || i < 0 || i >= len(c.s.Offered) {
 			c.prompt()
 			return
 		}
-		p, ok := findPlace(c.places(st), code)
+		p, ok := findPlace(c.places(st), c.s.Offered[i])
 		if !ok {
 			c.prompt()
 			return

@@ -22,6 +22,9 @@ type Session struct {
 	// Menu holds the choices last offered, so that a typed number or
 	// label picks one.
 	Menu []Choice `json:"menu,omitempty"`
+	// Offered holds the codes of the places last offered, which their
+	// buttons refer to by index.
+	Offered []string `json:"offered,omitempty"`
 	// Expired is set by a Sessions store when the session lapsed; the
 	// engine then starts cleanly and says so.
 	Expired bool `json:"-"`
@@ -102,5 +105,6 @@ func cloneSession(s Session) Session {
 		}
 	}
 	c.Menu = append([]Choice(nil), s.Menu...)
+	c.Offered = append([]string(nil), s.Offered...)
 	return c
 }

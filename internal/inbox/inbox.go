@@ -411,5 +411,6 @@ func cloneSession(s *bot.Session) *bot.Session {
 		}
 	}
 	c.Menu = append([]bot.Choice(nil), s.Menu...)
+	c.Offered = append([]string(nil), s.Offered...)
 	return &c
 }
