@@ -9,7 +9,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/internal/hotline"
-	"github.com/tongxin/tongxin/internal/routing"
+	"github.com/tongxin/tongxin/internal/tickets"
 )
 
 // actions are the engine's effects, done in the event's transaction.
@@ -20,8 +20,7 @@ type actions struct {
 	inbound int64
 	channel string
 	now     time.Time
-	prefix  string
-	loc     *time.Location
+	opener  tickets.Opener
 }
 
 func (a *actions) saveResident(ctx context.Context) error {
@@ -53,80 +52,18 @@ func (a *actions) RecordConsent(ctx context.Context, purpose, version string, gr
 	return nil
 }
 
-func (a *actions) place(ctx context.Context, code string) (*hotline.Jurisdiction, error) {
-	if code == "" {
-		return nil, nil
-	}
-	j, err := a.tx.FindJurisdiction(ctx, code)
-	if err != nil {
-		return nil, fmt.Errorf("find jurisdiction %s: %w", code, err)
-	}
-	return j, nil
-}
-
-// OpenTicket routes the request, reserves a number and stores the ticket
-// with the timeline of how it was routed.
+// OpenTicket turns the resident's completed form into a ticket.
 func (a *actions) OpenTicket(ctx context.Context, r bot.Request) (bot.Receipt, error) {
-	req := routing.Request{Category: r.Category, Urgent: r.LegalBasis == "emergency"}
-	var err error
-	if req.District, err = a.place(ctx, r.District); err != nil {
+	t, err := a.opener.Open(ctx, a.tx, tickets.Request{
+		ResidentID: a.res.ID, Category: r.Category, Fields: r.Fields, Sensitive: r.Sensitive,
+		District: r.District, Street: r.Street, Community: r.Community,
+		LegalBasis: r.LegalBasis, Language: a.res.Lang, Channel: a.channel,
+		How: "submitted the " + r.Category + " form",
+	}, a.now)
+	if err != nil {
 		return bot.Receipt{}, err
 	}
-	if req.Street, err = a.place(ctx, r.Street); err != nil {
-		return bot.Receipt{}, err
-	}
-	if req.Community, err = a.place(ctx, r.Community); err != nil {
-		return bot.Receipt{}, err
-	}
-	for _, k := range []string{"community_note", "street_note", "district_note"} {
-		if r.Fields[k] != "" {
-			req.PlaceNote = r.Fields[k]
-			break
-		}
-	}
-	route, err := a.tx.FindRoute(ctx, r.Category)
-	if errors.Is(err, hotline.ErrNotFound) {
-		route, err = nil, nil
-	}
-	if err != nil {
-		return bot.Receipt{}, fmt.Errorf("find route %s: %w", r.Category, err)
-	}
-	slas, err := a.tx.SLAs(ctx)
-	if err != nil {
-		return bot.Receipt{}, fmt.Errorf("read SLA table: %w", err)
-	}
-	d, err := routing.Decide(req, route, slas, a.now)
-	if err != nil {
-		return bot.Receipt{}, fmt.Errorf("route %s request: %w", r.Category, err)
-	}
-	number, err := a.tx.NextTicketNumber(ctx, a.prefix, a.now.In(a.loc).Year())
-	if err != nil {
-		return bot.Receipt{}, fmt.Errorf("reserve ticket number: %w", err)
-	}
-	t := &hotline.Ticket{
-		Number: number, Category: r.Category, Priority: d.Priority, Status: hotline.StatusNew,
-		Bureau: d.Bureau, CoBureau: d.CoBureau,
-		District: d.District, Street: d.Street, Community: d.Community,
-		ResidentID: a.res.ID, Language: a.res.Lang, Channel: a.channel,
-		Fields: r.Fields, Sensitive: r.Sensitive, LegalBasis: r.LegalBasis,
-		CreatedAt: a.now, UpdatedAt: a.now,
-		FirstResponseDue: d.FirstResponseDue, ResolutionDue: d.ResolutionDue,
-	}
-	if err := a.tx.CreateTicket(ctx, t); err != nil {
-		return bot.Receipt{}, fmt.Errorf("create ticket %s: %w", number, err)
-	}
-	events := append([]hotline.Event{{
-		Kind: hotline.EventCreated, Actor: "resident", At: a.now,
-		Reason: fmt.Sprintf("resident submitted the %s form on %s in %s", r.Category, a.channel, a.res.Lang),
-		Data:   map[string]string{"legal_basis": r.LegalBasis},
-	}}, d.Reasons...)
-	for i := range events {
-		events[i].TicketID = t.ID
-		if err := a.tx.AppendEvent(ctx, &events[i]); err != nil {
-			return bot.Receipt{}, fmt.Errorf("record %s event: %w", events[i].Kind, err)
-		}
-	}
-	return bot.Receipt{Number: number, Bureau: d.Bureau, Priority: d.Priority, FirstResponseDue: d.FirstResponseDue}, nil
+	return bot.Receipt{Number: t.Number, Bureau: t.Bureau, Priority: t.Priority, FirstResponseDue: t.FirstResponseDue}, nil
 }
 
 func (a *actions) Tickets(ctx context.Context) ([]bot.TicketView, error) {

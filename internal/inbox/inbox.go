@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/tickets"
 )
 
 // Event is what a channel found in a recorded payload.
@@ -357,7 +358,8 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 		turn := &bot.Turn{
 			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel},
 			Session:  cloneSession(session),
-			Actions:  &actions{tx: tx, res: res, inbound: in.ID, channel: in.Channel, now: now, prefix: p.TicketPrefix, loc: p.Location},
+			Actions: &actions{tx: tx, res: res, inbound: in.ID, channel: in.Channel, now: now,
+				opener: tickets.Opener{Prefix: p.TicketPrefix, Location: p.Location}},
 		}
 		out, err := p.Engine.Handle(ctx, turn, ev.In)
 		if err != nil {
