@@ -66,7 +66,15 @@ func (c *conv) lang() string {
 	return i18n.Source
 }
 
-func (c *conv) tr(id string, args i18n.Args) string { return c.e.cat.T(c.lang(), id, args) }
+// tr renders a message in the resident's language. Where a channel needs
+// other words (an SMS cannot be tapped, and costs by length), the message
+// "<id>@<channel>" is used when it exists.
+func (c *conv) tr(id string, args i18n.Args) string {
+	if ch := c.t.Resident.Channel; ch != "" && c.e.cat.Has(i18n.Source, id+"@"+ch) {
+		id += "@" + ch
+	}
+	return c.e.cat.T(c.lang(), id, args)
+}
 
 // say queues a message. The choices it offers become the menu a typed
 // number refers to.
@@ -101,21 +109,8 @@ func (c *conv) handle(in Inbound) {
 			}
 		}
 	}
-	if c.t.Resident.Lang == "" {
-		if tag, ok := c.e.cat.Match(in.LangHint); ok {
-			c.setLanguage(tag)
-		} else {
-			// Until a language is chosen, only the language menu answers.
-			if in.Kind == KindText {
-				if data, ok := c.typedChoice(in.Text); ok {
-					in = Inbound{Kind: KindChoice, Data: data}
-				}
-			}
-			if in.Kind != KindChoice || !strings.HasPrefix(in.Data, nav("setlang:")) {
-				c.languageMenu()
-				return
-			}
-		}
+	if c.t.Resident.Lang == "" && !c.chooseLanguage(&in) {
+		return
 	}
 	switch in.Kind {
 	case KindCommand:
@@ -145,6 +140,40 @@ func (c *conv) handle(in Inbound) {
 	}
 }
 
+// chooseLanguage finds a language for a resident who has none: from the
+// channel's confident hint, from the script of what they wrote (said to
+// them, with how to change it), or from their answer to the language
+// menu. It reports false when it asked and the event is done.
+func (c *conv) chooseLanguage(in *Inbound) bool {
+	if tag, ok := c.e.cat.Match(in.LangHint); ok {
+		c.setLanguage(tag)
+		return true
+	}
+	if in.Kind == KindText {
+		if data, ok := c.typedChoice(in.Text); ok {
+			*in = Inbound{Kind: KindChoice, Data: data}
+		} else if tag, ok := i18n.Detect(in.Text); ok && c.e.cat.Supported(tag) {
+			c.setLanguage(tag)
+			c.say(c.tr("lang.guessed", nil), nil, 0, AskNone)
+			if _, asked := c.e.match(tag, in.Text); asked {
+				return true
+			}
+			// A first "hello": greet, rather than say it was not understood.
+			c.say(c.tr("welcome", nil), c.mainChoices(), 2, AskNone)
+			return false
+		}
+	}
+	if in.Kind == KindCommand && (in.Text == "unsubscribe" || in.Text == "resubscribe") {
+		return true // answered in Chinese, the fallback, rather than not at all
+	}
+	if in.Kind == KindChoice && strings.HasPrefix(in.Data, nav("setlang:")) {
+		return true
+	}
+	// Until a language is chosen, only the language menu answers.
+	c.languageMenu()
+	return false
+}
+
 func (c *conv) reset() {
 	c.s.Flow, c.s.Step, c.s.Sub, c.s.Answers = "", "", "", nil
 	c.s.Expired = false
@@ -156,7 +185,9 @@ func (c *conv) navigate(target string) {
 	name, arg, _ := strings.Cut(target, ":")
 	if c.s.Flow != "" && name != "lang" && name != "setlang" {
 		c.reset()
-		c.say(c.tr("form.cancelled", nil), nil, 0, AskNone)
+		if name != "unsubscribe" {
+			c.say(c.tr("form.cancelled", nil), nil, 0, AskNone)
+		}
 	}
 	switch name {
 	case "start":
@@ -195,6 +226,12 @@ func (c *conv) navigate(target string) {
 		c.status()
 	case "help":
 		c.say(c.tr("help.text", nil), c.mainChoices(), 2, AskNone)
+	case "unsubscribe":
+		// The channel has already stopped messages to the resident; this
+		// one confirmation still goes out.
+		c.say(c.tr("optout.done", nil), nil, 0, AskNone)
+	case "resubscribe":
+		c.say(c.tr("optout.undone", nil), c.mainChoices(), 2, AskNone)
 	default:
 		c.mainMenu()
 	}

@@ -591,3 +591,37 @@ func TestDeepPlaceCodesFitInButtons(t *testing.T) {
 		t.Fatalf("community %q, want the long code", got)
 	}
 }
+
+func TestLanguageGuessedFromScript(t *testing.T) {
+	tests := []struct {
+		text, lang string
+		then       string // message id of the last reply
+	}{
+		{"你好", "zh-Hans", "welcome"},
+		{"ياخشىمۇسىز", "ug", "welcome"},
+		{"안녕하세요", "ko", "welcome"},
+		{"ᠰᠠᠶᠢᠨ ᠪᠠᠶᠢᠨ᠎ᠠ ᠤᠤ", "mn-Mong", "welcome"},
+		{"救命", "zh-Hans", "emergency.start"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+" "+tt.text, func(t *testing.T) {
+			r := newResident(t, "")
+			r.text(tt.text)
+			if r.r.Lang != tt.lang || r.w.lang != tt.lang {
+				t.Fatalf("language %q, want %q", r.r.Lang, tt.lang)
+			}
+			if r.last[0].Text != r.catalog.T(tt.lang, "lang.guessed", nil) {
+				t.Errorf("the guess is not said first:\n%s", dump(r.last))
+			}
+			if got, want := lastText(r.last), r.catalog.T(tt.lang, tt.then, nil); got != want {
+				t.Errorf("then %q, want %q", got, want)
+			}
+		})
+	}
+	// Text in no script we know (digits, Latin) gets the language menu.
+	r := newResident(t, "")
+	r.text("hello")
+	if r.r.Lang != "" || len(r.last[0].Choices) != 4 {
+		t.Fatalf("unclear first message: %s", dump(r.last))
+	}
+}

@@ -208,6 +208,10 @@ var Commands = map[string]string{
 	"status":    "status",
 	"operator":  "form:general",
 	"help":      "help",
+	// Sent by channels with opt-out keywords (SMS STOP and START), not
+	// offered in menus.
+	"unsubscribe": "unsubscribe",
+	"resubscribe": "resubscribe",
 }
 
 // CommandOrder is the order commands are listed in a channel's menu.

@@ -265,6 +265,9 @@ func (c *Catalog) reportOnce(lang, id, msg string, err error) {
 	c.log.Warn(msg, "lang", lang, "message_id", id)
 }
 
+// IDs lists the message IDs lang defines, sorted.
+func (c *Catalog) IDs(lang string) []string { return sortedKeys(c.ids[lang]) }
+
 // Has reports whether lang itself, not its fallback, has message id.
 func (c *Catalog) Has(lang, id string) bool { return c.ids[lang][id] }
 

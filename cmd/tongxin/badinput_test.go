@@ -70,7 +70,7 @@ func TestWebhookRejectsBadInput(t *testing.T) {
 	if got := e.post(testSecret, good).StatusCode; got != http.StatusOK {
 		t.Fatalf("a good update got %d", got)
 	}
-	e.settle(context.Background(), "77")
+	e.settle(context.Background(), hotline.ChannelTelegram, "77")
 	if len(e.fake.Sent(77)) != 1 {
 		t.Fatalf("the good update was not answered once: %d", len(e.fake.Sent(77)))
 	}
@@ -84,7 +84,7 @@ func TestDuplicateUpdateIsAnsweredOnce(t *testing.T) {
 			t.Fatalf("delivery %d got %d, want 200", i, got)
 		}
 	}
-	e.settle(context.Background(), "88")
+	e.settle(context.Background(), hotline.ChannelTelegram, "88")
 	if got := len(e.fake.Sent(88)); got != 1 {
 		t.Fatalf("duplicate updates answered %d times", got)
 	}
@@ -185,7 +185,7 @@ func TestServerErrorsRetriedThenParked(t *testing.T) {
 	if err := e.fake.WaitDelivered(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	e.settle(ctx, "6006")
+	e.settle(ctx, hotline.ChannelTelegram, "6006")
 	parked := hotline.OutboxParked
 	msgs, err := e.srv.store.FindOutbox(ctx, hotline.OutboxFilter{Status: &parked})
 	if err != nil || len(msgs) != 1 {
@@ -219,7 +219,7 @@ func TestBlockedResidentIsMarked(t *testing.T) {
 	if err := e.fake.WaitDelivered(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	e.settle(ctx, "7007")
+	e.settle(ctx, hotline.ChannelTelegram, "7007")
 	st, err := e.srv.store.FindAddressState(ctx, hotline.Address{Channel: "telegram", ID: "7007"})
 	if err != nil || st.BlockedAt == nil {
 		t.Fatalf("address not marked blocked: %+v %v", st, err)
@@ -322,7 +322,7 @@ func TestRestartInTheMiddleOfADispatch(t *testing.T) {
 		}
 	}
 	e.restart()
-	e.settle(ctx, "9010")
+	e.settle(ctx, hotline.ChannelTelegram, "9010")
 	sent := e.fake.Sent(9010)
 	if len(sent) != 2 || sent[0].Text != e.tr("zh-Hans", "welcome", nil) || sent[1].Text != e.tr("zh-Hans", "help.text", nil) {
 		t.Fatalf("after the restart want welcome then help, each once:\n%s", texts(sent))

@@ -25,6 +25,11 @@ type Config struct {
 	TelegramToken         string
 	TelegramAPIURL        string
 	TelegramWebhookSecret string
+	TwilioAuthToken       string
+	TwilioAccountSID      string
+	TwilioAPIURL          string
+	SMSFrom               string
+	VoicePromptsDir       string
 	TicketPrefix          string
 	TimeZone              string
 	SessionTTL            time.Duration
@@ -51,6 +56,11 @@ var settings = []setting{
 	{"TONGXIN_TELEGRAM_TOKEN", "telegram-token", "", "Telegram bot token; Telegram is off when empty", true, func(c *Config) *string { return &c.TelegramToken }},
 	{"TONGXIN_TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Bot API base URL (tests and demos point it at the fake)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"TONGXIN_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "webhook secret token; when empty, Tongxin long-polls instead", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
+	{"TONGXIN_TWILIO_AUTH_TOKEN", "", "", "auth token of the Twilio-compatible gateway: checks webhook signatures and sends SMS; SMS and voice are off when empty", true, func(c *Config) *string { return &c.TwilioAuthToken }},
+	{"TONGXIN_TWILIO_ACCOUNT_SID", "twilio-account-sid", "", "account SID for the gateway's REST API (sending SMS)", false, func(c *Config) *string { return &c.TwilioAccountSID }},
+	{"TONGXIN_TWILIO_API_URL", "twilio-api-url", "https://api.twilio.com", "REST API base URL of the gateway (tests and demos point it at the fake)", false, func(c *Config) *string { return &c.TwilioAPIURL }},
+	{"TONGXIN_SMS_FROM", "sms-from", "", "our SMS number in E.164, or a Messaging Service SID", false, func(c *Config) *string { return &c.SMSFrom }},
+	{"TONGXIN_VOICE_PROMPTS_DIR", "voice-prompts", "", "folder of recorded voice prompts (default: prompts/ in the data dir)", false, func(c *Config) *string { return &c.VoicePromptsDir }},
 	{"TONGXIN_TICKET_PREFIX", "ticket-prefix", "YK", "prefix of ticket numbers (YK-2026-000001)", false, func(c *Config) *string { return &c.TicketPrefix }},
 	{"TONGXIN_TIMEZONE", "timezone", "Asia/Shanghai", "time zone of due times shown to residents and of ticket-number years", false, func(c *Config) *string { return &c.TimeZone }},
 	{"TONGXIN_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
@@ -116,6 +126,12 @@ func (c *Config) Validate() error {
 	if c.TelegramWebhookSecret != "" && c.TelegramToken == "" {
 		errs = append(errs, errors.New("TONGXIN_TELEGRAM_WEBHOOK_SECRET is set but TONGXIN_TELEGRAM_TOKEN is empty"))
 	}
+	if u, err := url.Parse(c.TwilioAPIURL); err != nil || u.Scheme == "" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("TONGXIN_TWILIO_API_URL %q is not an absolute URL", c.TwilioAPIURL))
+	}
+	if c.TwilioAuthToken != "" && (c.TwilioAccountSID == "") != (c.SMSFrom == "") {
+		errs = append(errs, errors.New("SMS needs both TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM (leave both empty for the voice line alone)"))
+	}
 	if !regexp.MustCompile(`^[A-Z]{1,6}$`).MatchString(c.TicketPrefix) {
 		errs = append(errs, fmt.Errorf("TONGXIN_TICKET_PREFIX %q must be 1-6 capital letters", c.TicketPrefix))
 	}
@@ -164,3 +180,11 @@ func settingsHelp() string {
 	b.WriteString("A secret may also be read from a file named by the variable with _FILE appended,\nsuch as TONGXIN_TELEGRAM_TOKEN_FILE.\n")
 	return b.String()
 }
+
+// smsOn reports whether the SMS hotline is configured.
+func (c *Config) smsOn() bool {
+	return c.TwilioAuthToken != "" && c.TwilioAccountSID != "" && c.SMSFrom != ""
+}
+
+// voiceOn reports whether the voice line is configured.
+func (c *Config) voiceOn() bool { return c.TwilioAuthToken != "" }

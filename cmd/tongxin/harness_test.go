@@ -5,23 +5,30 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tongxin/tongxin/i18n"
 	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/smsfake"
 	"github.com/tongxin/tongxin/internal/tgfake"
 )
 
 const (
 	testToken  = "4242:test-token"
 	testSecret = "webhook_s3cret-1"
+
+	testTwilioSID   = "AC0123456789abcdef0123456789abcdef"
+	testTwilioToken = "twilio-auth-token"
+	testSMSFrom     = "+8613900000000"
 )
 
 // env is a Tongxin server on a temp data dir, talking to a fake Bot API
@@ -31,6 +38,8 @@ type env struct {
 	dir     string
 	fake    *tgfake.Server
 	fakeURL string
+	sms     *smsfake.Server
+	smsURL  string
 	srv     *server
 	addr    string
 	cancel  context.CancelFunc
@@ -57,7 +66,10 @@ func newEnvPrepared(t testing.TB, prepare func(*server), opts ...envOption) *env
 	fake := tgfake.New(testToken, tgfake.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond))
 	ts := httptest.NewServer(fake)
 	t.Cleanup(func() { fake.Close(); ts.Close() })
-	e := &env{t: t, dir: t.TempDir(), fake: fake, fakeURL: ts.URL, prepare: prepare}
+	gw := smsfake.New(testTwilioSID, testTwilioToken)
+	gwts := httptest.NewServer(gw)
+	t.Cleanup(gwts.Close)
+	e := &env{t: t, dir: t.TempDir(), fake: fake, fakeURL: ts.URL, sms: gw, smsURL: gwts.URL, prepare: prepare}
 	e.start(opts...)
 	return e
 }
@@ -68,6 +80,10 @@ func (e *env) vars(opts ...envOption) map[string]string {
 		"TONGXIN_TELEGRAM_TOKEN":          testToken,
 		"TONGXIN_TELEGRAM_API_URL":        e.fakeURL,
 		"TONGXIN_TELEGRAM_WEBHOOK_SECRET": testSecret,
+		"TONGXIN_TWILIO_AUTH_TOKEN":       testTwilioToken,
+		"TONGXIN_TWILIO_ACCOUNT_SID":      testTwilioSID,
+		"TONGXIN_TWILIO_API_URL":          e.smsURL,
+		"TONGXIN_SMS_FROM":                testSMSFrom,
 		"TONGXIN_LOG_LEVEL":               "error",
 	}
 	for _, o := range opts {
@@ -101,9 +117,11 @@ func (e *env) start(opts ...envOption) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim := s.dispatcher.Limits[hotline.ChannelTelegram]
-	lim.PerAddress = 20 * time.Millisecond
-	s.dispatcher.Limits[hotline.ChannelTelegram] = lim
+	for _, ch := range []string{hotline.ChannelTelegram, hotline.ChannelSMS} {
+		lim := s.dispatcher.Limits[ch]
+		lim.PerAddress = 20 * time.Millisecond
+		s.dispatcher.Limits[ch] = lim
+	}
 	s.dispatcher.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
 	if e.prepare != nil {
 		e.prepare(s)
@@ -169,7 +187,7 @@ func (p *person) deliver(u models.Update) []tgfake.SentMessage {
 	if err := p.e.fake.WaitDelivered(ctx, id); err != nil {
 		t.Fatalf("update %d not delivered: %v", id, err)
 	}
-	p.e.settle(ctx, strconv.FormatInt(p.chat, 10))
+	p.e.settle(ctx, hotline.ChannelTelegram, strconv.FormatInt(p.chat, 10))
 	all := p.e.fake.Sent(p.chat)
 	p.last = all[p.seen:]
 	p.seen = len(all)
@@ -178,11 +196,11 @@ func (p *person) deliver(u models.Update) []tgfake.SentMessage {
 
 // settle waits until nothing is pending for an address: no unprocessed
 // update, no unsent reply.
-func (e *env) settle(ctx context.Context, address string) {
+func (e *env) settle(ctx context.Context, channel, address string) {
 	e.t.Helper()
 	pending := hotline.OutboxPending
 	for {
-		in, err := e.srv.store.PendingInbound(ctx, []string{hotline.ChannelTelegram}, 0, 100)
+		in, err := e.srv.store.PendingInbound(ctx, []string{channel}, 0, 100)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -190,7 +208,7 @@ func (e *env) settle(ctx context.Context, address string) {
 		for _, x := range in {
 			busy = busy || x.Address == address
 		}
-		out, err := e.srv.store.FindOutbox(ctx, hotline.OutboxFilter{Status: &pending, Address: &address})
+		out, err := e.srv.store.FindOutbox(ctx, hotline.OutboxFilter{Status: &pending, Channel: &channel, Address: &address})
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -275,4 +293,72 @@ func (e *env) tr(lang, id string, args i18n.Args) string {
 
 func escapeForTelegram(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// texter is a resident sending SMS to the hotline.
+type texter struct {
+	e     *env
+	phone string
+	seen  int
+	last  []smsfake.SMS
+}
+
+func (e *env) texter(phone string) *texter { return &texter{e: e, phone: phone} }
+
+// send texts body and waits until Tongxin has answered completely; it
+// returns the SMS the resident received.
+func (x *texter) send(body string) []smsfake.SMS {
+	t := x.e.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, _, err := x.e.sms.PostSMS(ctx, "http://"+x.e.addr+"/webhooks/sms/twilio", x.phone, testSMSFrom, body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
+		t.Fatalf("webhook answered %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	x.e.settle(ctx, hotline.ChannelSMS, x.phone)
+	all := x.e.sms.Sent(x.phone)
+	x.last = all[x.seen:]
+	x.seen = len(all)
+	return x.last
+}
+
+// text is everything the last answer said, in one string.
+func (x *texter) text() string {
+	var b strings.Builder
+	for _, m := range x.last {
+		b.WriteString(m.Body + "\n")
+	}
+	return b.String()
+}
+
+// choice finds the number of the choice labelled label in the last answer.
+func (x *texter) choice(label string) string {
+	x.e.t.Helper()
+	for _, line := range strings.Split(x.text(), "\n") {
+		num, rest, ok := strings.Cut(line, " ")
+		if ok && strings.TrimSpace(rest) == label {
+			if _, err := strconv.Atoi(num); err == nil {
+				return num
+			}
+		}
+	}
+	x.e.t.Fatalf("no numbered choice %q in:\n%s", label, x.text())
+	return ""
+}
+
+// pick answers with the number of a choice.
+func (x *texter) pick(label string) []smsfake.SMS {
+	x.e.t.Helper()
+	return x.send(x.choice(label))
+}
+
+// plain is a catalog message as an SMS menu shows a label: without the
+// emoji in front.
+func plain(s string) string {
+	return strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }

@@ -113,6 +113,7 @@ type app struct {
 	engine     *bot.Engine
 	sessions   bot.Sessions
 	loc        *time.Location
+	sealer     hotline.Sealer
 	keyCreated bool
 	seeded     bool
 }
@@ -144,7 +145,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
 	return &app{
-		cfg: cfg, log: log, store: store, catalog: cat, loc: loc,
+		cfg: cfg, log: log, store: store, catalog: cat, loc: loc, sealer: box,
 		engine:     bot.New(cat, loc),
 		sessions:   store.Sessions(cfg.SessionTTL, nil),
 		keyCreated: created, seeded: seeded,

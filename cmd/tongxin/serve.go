@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +20,10 @@ import (
 	"github.com/tongxin/tongxin/internal/dispatch"
 	"github.com/tongxin/tongxin/internal/hotline"
 	"github.com/tongxin/tongxin/internal/inbox"
+	"github.com/tongxin/tongxin/internal/sms"
+	"github.com/tongxin/tongxin/internal/spool"
 	"github.com/tongxin/tongxin/internal/telegram"
+	"github.com/tongxin/tongxin/internal/twilio"
 )
 
 // server is a running Tongxin: the HTTP handlers and the workers behind them.
@@ -31,6 +35,7 @@ type server struct {
 	telegram   *telegram.Channel
 	poller     *telegram.Poller
 	webhook    bool
+	sms        *sms.Webhook
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -120,6 +125,19 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 			}
 		}
 	}
+	if cfg.smsOn() {
+		client := &twilio.Client{BaseURL: cfg.TwilioAPIURL, AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken}
+		ch := sms.NewChannel(a.catalog, client, cfg.SMSFrom)
+		s.processor.Channels = append(s.processor.Channels, ch)
+		s.dispatcher.Senders[hotline.ChannelSMS] = ch
+		s.dispatcher.Limits[hotline.ChannelSMS] = sms.Limits
+		s.sms = &sms.Webhook{
+			Store: a.store, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL,
+			Spool: &spool.Spool{Dir: filepath.Join(cfg.DataDir, "spool"), Sealer: a.sealer},
+			Wake:  s.processor.Wake, Log: log.With("component", "sms"),
+		}
+		mux.Handle("POST /webhooks/sms/twilio", s.sms)
+	}
 	mux.Handle("GET /metrics", metricsHandler(s.metrics(receiver)))
 	s.handler = mux
 	return s, nil
@@ -151,8 +169,13 @@ func (s *server) announce(w io.Writer, addr string) {
 	default:
 		fmt.Fprintf(w, "  telegram: long polling (Bot API %s); set TONGXIN_TELEGRAM_WEBHOOK_SECRET to use a webhook\n", cfg.TelegramAPIURL)
 	}
+	switch {
+	case cfg.smsOn():
+		fmt.Fprintf(w, "  sms:      webhook at %s/webhooks/sms/twilio, sending from %s through %s\n", strings.TrimSuffix(cfg.PublicURL, "/"), cfg.SMSFrom, cfg.TwilioAPIURL)
+	default:
+		fmt.Fprintln(w, "  sms:      off; set TONGXIN_TWILIO_AUTH_TOKEN, TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM to turn it on")
+	}
 	fmt.Fprintln(w, "  chat:     run `tongxin chat` in another terminal to talk to the bot")
-	fmt.Fprintln(w, "  sms, voice: not in this version")
 }
 
 // run serves until ctx ends, then drains: the HTTP server stops taking
@@ -180,6 +203,9 @@ func (s *server) run(ctx context.Context, ln net.Listener) error {
 	if s.poller != nil {
 		g.Go(func() error { return s.poller.Run(ctx) })
 	}
+	if s.sms != nil {
+		g.Go(func() error { s.drainSpool(ctx); return nil })
+	}
 	return g.Wait()
 }
 
@@ -201,6 +227,25 @@ func (s *server) setupTelegram(ctx context.Context) {
 		url := strings.TrimSuffix(s.cfg.PublicURL, "/") + "/webhooks/telegram"
 		if err := s.telegram.SetWebhook(ctx, url, s.cfg.TelegramWebhookSecret); err != nil {
 			s.log.Warn("telegram: webhook not registered", "err", err)
+		}
+	}
+}
+
+// drainSpool stores, every few seconds, the SMS that arrived while the
+// store could not take them.
+func (s *server) drainSpool(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		if n, err := s.sms.DrainSpool(ctx); err != nil {
+			s.log.Warn("sms spool: not drained yet", "stored", n, "err", err)
+		} else if n > 0 {
+			s.log.Info("sms spool: stored spooled messages", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }

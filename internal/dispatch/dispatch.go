@@ -23,8 +23,8 @@ import (
 
 // Sender delivers rendered messages of one channel. Its errors steer what
 // happens next: *RetryAfterError waits and does not count as a failure,
-// ErrBlocked stops sending to the address, *PermanentError parks the
-// message at once, and any other error is retried with backoff.
+// ErrBlocked and ErrOptedOut stop sending to the address, *PermanentError
+// parks the message at once, and any other error is retried with backoff.
 type Sender interface {
 	Send(ctx context.Context, m hotline.Outbox) (providerID string, err error)
 }
@@ -49,8 +49,12 @@ func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
 
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// ErrBlocked says the resident blocked us or opted out.
+// ErrBlocked says the resident blocked us (Telegram 403).
 var ErrBlocked = errors.New("recipient blocked the sender")
+
+// ErrOptedOut says the gateway knows the resident opted out (SMS STOP,
+// Twilio error 21610).
+var ErrOptedOut = errors.New("recipient opted out")
 
 // Limits are a channel's sending limits.
 type Limits struct {
@@ -223,7 +227,7 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 	log := d.Log.With("outbox_id", m.ID, "channel", m.Channel)
 	store := context.WithoutCancel(ctx)
 	addr := hotline.Address{Channel: m.Channel, ID: m.Address}
-	if st, err := d.Store.FindAddressState(store, addr); err == nil && (st.BlockedAt != nil || st.OptedOutAt != nil) {
+	if st, err := d.Store.FindAddressState(store, addr); err == nil && (st.BlockedAt != nil || st.OptedOutAt != nil && !m.Notice) {
 		d.Blocked.Add(1)
 		if err := d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, "address is blocked or opted out"); err != nil {
 			log.Error("record send outcome", "err", err)
@@ -247,6 +251,15 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 		log.Info("recipient blocked us; not sending to the address until they write again")
 		record = d.Store.Update(store, func(tx hotline.Tx) error {
 			return tx.SetAddressBlocked(store, addr, true, d.Now())
+		})
+		if record == nil {
+			record = d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, err.Error())
+		}
+	case errors.Is(err, ErrOptedOut):
+		d.Blocked.Add(1)
+		log.Info("recipient opted out at the gateway; not sending until they opt in")
+		record = d.Store.Update(store, func(tx hotline.Tx) error {
+			return tx.SetAddressOptedOut(store, addr, true, d.Now())
 		})
 		if record == nil {
 			record = d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, err.Error())

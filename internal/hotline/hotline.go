@@ -109,7 +109,10 @@ type Outbox struct {
 	ProviderID    string
 	// Segments is what the message costs on a metered channel (SMS); 0
 	// where the channel does not count.
-	Segments  int
+	Segments int
+	// Notice marks the one message that goes even to an address that
+	// opted out: the confirmation of the opt-out itself.
+	Notice    bool
 	CreatedAt time.Time
 	SentAt    *time.Time
 }

@@ -29,6 +29,15 @@ type Event struct {
 	// Blocked and Unblocked report that the resident blocked the channel
 	// or allowed it again; no reply is sent.
 	Blocked, Unblocked bool
+	// OptOut and OptIn report that the resident asked for no more
+	// messages, or for messages again (SMS STOP and START); Help that they
+	// asked how the channel works. The event is answered: the answer to an
+	// opt-out is the last message sent. An opt-in word from a resident who
+	// did not opt out is read as ordinary text.
+	OptOut, OptIn, Help bool
+	// Phone is the sender's phone number as the channel vouches for it
+	// (an SMS's From), in E.164.
+	Phone string
 	// Ignore marks events that need no answer (an edited message, a
 	// group chat); they stay recorded.
 	Ignore bool
@@ -349,10 +358,39 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 		if ev.Ignore {
 			return done()
 		}
-		if st, err := tx.FindAddressState(ctx, addr); err == nil && st.BlockedAt != nil {
+		st, err := tx.FindAddressState(ctx, addr)
+		if err != nil {
+			return fmt.Errorf("find address state: %w", err)
+		}
+		if st.BlockedAt != nil {
 			// Writing to us again undoes a block.
 			if err := tx.SetAddressBlocked(ctx, addr, false, now); err != nil {
 				return fmt.Errorf("unblock address: %w", err)
+			}
+		}
+		optedOut := st.OptedOutAt != nil
+		switch {
+		case ev.OptOut:
+			if err := tx.SetAddressOptedOut(ctx, addr, true, now); err != nil {
+				return fmt.Errorf("record opt-out: %w", err)
+			}
+			ev.In = bot.Inbound{Kind: bot.KindCommand, Text: "unsubscribe"}
+		case ev.OptIn && optedOut:
+			if err := tx.SetAddressOptedOut(ctx, addr, false, now); err != nil {
+				return fmt.Errorf("record opt-in: %w", err)
+			}
+			ev.In, optedOut = bot.Inbound{Kind: bot.KindCommand, Text: "resubscribe"}, false
+		case ev.Help:
+			ev.In = bot.Inbound{Kind: bot.KindCommand, Text: "help"}
+		case optedOut:
+			// An opted-out resident gets nothing until they opt in again;
+			// what they wrote stays recorded.
+			return done()
+		}
+		if ev.Phone != "" && res.Phone == "" {
+			res.Phone, res.UpdatedAt = ev.Phone, now
+			if err := tx.UpdateResident(ctx, res); err != nil {
+				return fmt.Errorf("save phone: %w", err)
 			}
 		}
 		turn := &bot.Turn{
@@ -374,6 +412,9 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 			msgs[i] = &hotline.Outbox{
 				Channel: in.Channel, Address: in.Address, ResidentID: res.ID,
 				Payload: r.Payload, Segments: r.Segments, CreatedAt: now, NextAttemptAt: now,
+				// Answers to an opted-out resident (the opt-out's
+				// confirmation, help) go out regardless.
+				Notice: ev.OptOut || optedOut,
 			}
 		}
 		if err := tx.EnqueueOutbox(ctx, msgs...); err != nil {

@@ -31,11 +31,11 @@ func (q *queries) EnqueueOutbox(ctx context.Context, msgs ...*hotline.Outbox) er
 		}
 		err = q.db.QueryRowContext(ctx, `
 			INSERT INTO outbox (channel, address, resident_id, payload, status, attempts,
-				next_attempt_at, last_error, provider_id, segments, created_at, sent_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				next_attempt_at, last_error, provider_id, segments, created_at, sent_at, notice)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			m.Channel, m.Address, nullID(m.ResidentID), payload, m.Status, m.Attempts,
-			micros(m.NextAttemptAt), m.LastError, m.ProviderID, m.Segments, micros(m.CreatedAt), nullMicros(m.SentAt),
+			micros(m.NextAttemptAt), m.LastError, m.ProviderID, m.Segments, micros(m.CreatedAt), nullMicros(m.SentAt), m.Notice,
 		).Scan(&m.ID)
 		if err != nil {
 			return fmt.Errorf("enqueue message to %s:%s: %w", m.Channel, m.Address, dbError(err))
@@ -143,7 +143,7 @@ func (s *Store) FindOutbox(ctx context.Context, f hotline.OutboxFilter) ([]hotli
 func (q *queries) selectOutbox(ctx context.Context, tail string, args ...any) ([]hotline.Outbox, error) {
 	rows, err := q.db.QueryContext(ctx, `
 		SELECT id, channel, address, resident_id, payload, status, attempts, next_attempt_at,
-			last_error, provider_id, segments, created_at, sent_at
+			last_error, provider_id, segments, created_at, sent_at, notice
 		FROM outbox `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (q *queries) selectOutbox(ctx context.Context, tail string, args ...any) ([
 			nextAttemptAt, createdAt int64
 		)
 		if err := rows.Scan(&m.ID, &m.Channel, &m.Address, &residentID, &m.Payload, &m.Status, &m.Attempts,
-			&nextAttemptAt, &m.LastError, &m.ProviderID, &m.Segments, &createdAt, &sentAt); err != nil {
+			&nextAttemptAt, &m.LastError, &m.ProviderID, &m.Segments, &createdAt, &sentAt, &m.Notice); err != nil {
 			return nil, err
 		}
 		m.ResidentID = residentID.Int64

@@ -73,10 +73,13 @@ func testOutbox(t *testing.T, open func(t *testing.T) hotline.Store) {
 		m := &hotline.Outbox{Channel: hotline.ChannelSMS, Address: "+8613800000001", ResidentID: r.ID,
 			Payload: []byte("您的工单 YK-2026-000001 已受理"), Status: hotline.OutboxPending,
 			NextAttemptAt: at(time.Minute), Segments: 2, CreatedAt: t0}
-		enqueue(t, s, m)
+		notice := &hotline.Outbox{Channel: hotline.ChannelSMS, Address: "+8613800000001", ResidentID: r.ID,
+			Payload: []byte("您已退订"), Status: hotline.OutboxPending, NextAttemptAt: at(time.Minute),
+			Segments: 1, Notice: true, CreatedAt: t0}
+		enqueue(t, s, m, notice)
 		got, err := s.FindOutbox(t.Context(), hotline.OutboxFilter{})
 		must(t, "FindOutbox", err)
-		diff(t, "outbox", values(m), got)
+		diff(t, "outbox", values(notice, m), got)
 	})
 
 	t.Run("find", func(t *testing.T) {
