@@ -17,6 +17,7 @@ import (
 	"github.com/tongxin/tongxin/internal/chat"
 	"github.com/tongxin/tongxin/internal/hotline"
 	"github.com/tongxin/tongxin/internal/inbox"
+	"github.com/tongxin/tongxin/internal/notify"
 	"github.com/tongxin/tongxin/internal/tgfake"
 	"github.com/tongxin/tongxin/locales"
 )
@@ -46,7 +47,7 @@ func chatCmd(ctx context.Context, args []string, getenv func(string) string, std
 	ch := &chat.Channel{Catalog: a.catalog}
 	p := &inbox.Processor{
 		Store: a.store, Engine: a.engine, Sessions: a.sessions, Channels: []inbox.Channel{ch},
-		Log: log, TicketPrefix: cfg.TicketPrefix, Location: a.loc,
+		Log: log, Tickets: a.tickets,
 	}
 	s := &chat.Session{Store: a.store, Processor: p, User: user, Lang: lang}
 	fmt.Fprintf(stderr, "tongxin chat as %q (data in %s). Type a message; Ctrl-D to leave.\n\n", user, dataPath(cfg))
@@ -56,25 +57,32 @@ func chatCmd(ctx context.Context, args []string, getenv func(string) string, std
 // ticketJSON is a ticket as `ticket list --json` prints it. Sensitive
 // answers are left out.
 type ticketJSON struct {
-	Number           string            `json:"number"`
-	Category         string            `json:"category"`
-	Priority         string            `json:"priority"`
-	Status           string            `json:"status"`
-	Bureau           string            `json:"bureau"`
-	CoBureau         string            `json:"co_bureau,omitempty"`
-	District         string            `json:"district"`
-	Street           string            `json:"street"`
-	Community        string            `json:"community"`
-	Language         string            `json:"language"`
-	Channel          string            `json:"channel"`
-	Assignee         string            `json:"assignee,omitempty"`
-	Fields           map[string]string `json:"fields,omitempty"`
-	CreatedAt        time.Time         `json:"created_at"`
-	FirstResponseDue time.Time         `json:"first_response_due"`
-	ResolutionDue    time.Time         `json:"resolution_due"`
+	Number    string            `json:"number"`
+	Category  string            `json:"category"`
+	Priority  string            `json:"priority"`
+	Status    string            `json:"status"`
+	Bureau    string            `json:"bureau"`
+	CoBureau  string            `json:"co_bureau,omitempty"`
+	District  string            `json:"district"`
+	Street    string            `json:"street"`
+	Community string            `json:"community"`
+	Language  string            `json:"language"`
+	Channel   string            `json:"channel"`
+	Assignee  string            `json:"assignee,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	// Reach says how the resident can be answered: "chat" (free text on
+	// their channel), "templates" (approved SMS templates only) or
+	// "callback" (a phone call only).
+	Reach            string    `json:"reach"`
+	CreatedAt        time.Time `json:"created_at"`
+	FirstResponseDue time.Time `json:"first_response_due"`
+	ResolutionDue    time.Time `json:"resolution_due"`
 }
 
 func ticketCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "notify" {
+		return notifyCmd(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "list" {
 		return fmt.Errorf("usage: tongxin ticket list [--json] [--status S] [--bureau B] [--category C] [--limit N]: %w", errUsage)
 	}
@@ -104,14 +112,14 @@ func listTickets(ctx context.Context, a *app, f hotline.TicketFilter, asJSON boo
 			out[i] = ticketJSON{
 				Number: t.Number, Category: t.Category, Priority: t.Priority, Status: t.Status,
 				Bureau: t.Bureau, CoBureau: t.CoBureau, District: t.District, Street: t.Street, Community: t.Community,
-				Language: t.Language, Channel: t.Channel, Assignee: t.Assignee, Fields: t.Fields,
+				Language: t.Language, Channel: t.Channel, Assignee: t.Assignee, Fields: t.Fields, Reach: a.reach(t.Channel),
 				CreatedAt: t.CreatedAt, FirstResponseDue: t.FirstResponseDue, ResolutionDue: t.ResolutionDue,
 			}
 		}
 		return writeJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tCATEGORY\tPRIORITY\tSTATUS\tBUREAU\tPLACE\tLANG\tCHANNEL\tCREATED\tFIRST RESPONSE DUE")
+	fmt.Fprintln(tw, "NUMBER\tCATEGORY\tPRIORITY\tSTATUS\tBUREAU\tPLACE\tLANG\tCHANNEL\tREACH\tCREATED\tFIRST RESPONSE DUE")
 	for _, t := range tickets {
 		place := t.Community
 		if place == "" {
@@ -123,8 +131,8 @@ func listTickets(ctx context.Context, a *app, f hotline.TicketFilter, asJSON boo
 		if place == "" {
 			place = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Number, t.Category, t.Priority, t.Status, t.Bureau,
-			place, t.Language, t.Channel, t.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), t.FirstResponseDue.In(a.loc).Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Number, t.Category, t.Priority, t.Status, t.Bureau,
+			place, t.Language, t.Channel, a.reach(t.Channel), t.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), t.FirstResponseDue.In(a.loc).Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
 }
@@ -184,6 +192,51 @@ func listOutbox(ctx context.Context, a *app, f hotline.OutboxFilter, asJSON bool
 			r.NextAttemptAt.In(a.loc).Format("01-02 15:04:05"), preview(r.LastError, 40), r.Preview)
 	}
 	return tw.Flush()
+}
+
+// reach says how a resident who came on channel can be answered.
+func (a *app) reach(channel string) string {
+	switch {
+	case channel == hotline.ChannelVoice || channel == hotline.ChannelSMS && !a.cfg.smsOn():
+		if a.tickets.Notifier != nil {
+			return "templates"
+		}
+		return "callback"
+	}
+	return "chat"
+}
+
+var notifyKinds = map[string]string{"received": notify.TicketReceived, "answered": notify.TicketAnswered, "satisfaction": notify.Satisfaction}
+
+// notifyCmd queues a template notification about a ticket; the running
+// server sends it.
+func notifyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return withApp(ctx, "ticket notify", args, getenv, stderr, nil, func(a *app, fs *flag.FlagSet) error {
+		kind, ok := notifyKinds[fs.Arg(1)]
+		if fs.NArg() != 2 || !ok {
+			return fmt.Errorf("usage: tongxin ticket notify NUMBER received|answered|satisfaction: %w", errUsage)
+		}
+		if a.tickets.Notifier == nil {
+			return errors.New("no SMS templates are configured (TONGXIN_SMS_TEMPLATES)")
+		}
+		var queued bool
+		err := a.store.Update(ctx, func(tx hotline.Tx) error {
+			t, err := tx.FindTicketByNumber(ctx, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			queued, err = a.tickets.Notifier.Enqueue(ctx, tx, t, kind, time.Now())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !queued {
+			return fmt.Errorf("ticket %s: the resident has no phone number, or opted out of SMS", fs.Arg(0))
+		}
+		fmt.Fprintf(stdout, "queued the %s template for ticket %s\n", kind, fs.Arg(0))
+		return nil
+	})
 }
 
 // withApp parses a subcommand's flags, opens the data, runs fn and closes

@@ -30,6 +30,10 @@ type Config struct {
 	TwilioAPIURL          string
 	SMSFrom               string
 	VoicePromptsDir       string
+	SMSTemplates          string
+	SMSTemplateURL        string
+	SMSTemplateKey        string
+	HotlineNumber         string
 	TicketPrefix          string
 	TimeZone              string
 	SessionTTL            time.Duration
@@ -61,6 +65,10 @@ var settings = []setting{
 	{"TONGXIN_TWILIO_API_URL", "twilio-api-url", "https://api.twilio.com", "REST API base URL of the gateway (tests and demos point it at the fake)", false, func(c *Config) *string { return &c.TwilioAPIURL }},
 	{"TONGXIN_SMS_FROM", "sms-from", "", "our SMS number in E.164, or a Messaging Service SID", false, func(c *Config) *string { return &c.SMSFrom }},
 	{"TONGXIN_VOICE_PROMPTS_DIR", "voice-prompts", "", "folder of recorded voice prompts (default: prompts/ in the data dir)", false, func(c *Config) *string { return &c.VoicePromptsDir }},
+	{"TONGXIN_SMS_TEMPLATES", "sms-templates", "", "file of approved SMS templates for a mainland gateway (notification-only mode)", false, func(c *Config) *string { return &c.SMSTemplates }},
+	{"TONGXIN_SMS_TEMPLATE_URL", "sms-template-url", "", "send endpoint of the template gateway", false, func(c *Config) *string { return &c.SMSTemplateURL }},
+	{"TONGXIN_SMS_TEMPLATE_KEY", "", "", "key of the template gateway", true, func(c *Config) *string { return &c.SMSTemplateKey }},
+	{"TONGXIN_HOTLINE_NUMBER", "hotline-number", "", "the commission's hotline number, given in templates that ask residents to call", false, func(c *Config) *string { return &c.HotlineNumber }},
 	{"TONGXIN_TICKET_PREFIX", "ticket-prefix", "YK", "prefix of ticket numbers (YK-2026-000001)", false, func(c *Config) *string { return &c.TicketPrefix }},
 	{"TONGXIN_TIMEZONE", "timezone", "Asia/Shanghai", "time zone of due times shown to residents and of ticket-number years", false, func(c *Config) *string { return &c.TimeZone }},
 	{"TONGXIN_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
@@ -131,6 +139,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TwilioAuthToken != "" && (c.TwilioAccountSID == "") != (c.SMSFrom == "") {
 		errs = append(errs, errors.New("SMS needs both TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM (leave both empty for the voice line alone)"))
+	}
+	if c.SMSTemplates != "" && (c.SMSTemplateURL == "" || c.SMSTemplateKey == "") {
+		errs = append(errs, errors.New("TONGXIN_SMS_TEMPLATES needs TONGXIN_SMS_TEMPLATE_URL and TONGXIN_SMS_TEMPLATE_KEY"))
 	}
 	if !regexp.MustCompile(`^[A-Z]{1,6}$`).MatchString(c.TicketPrefix) {
 		errs = append(errs, fmt.Errorf("TONGXIN_TICKET_PREFIX %q must be 1-6 capital letters", c.TicketPrefix))

@@ -14,8 +14,10 @@ import (
 	"github.com/tongxin/tongxin/bot"
 	"github.com/tongxin/tongxin/i18n"
 	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/notify"
 	"github.com/tongxin/tongxin/internal/seal"
 	"github.com/tongxin/tongxin/internal/sqlite"
+	"github.com/tongxin/tongxin/internal/tickets"
 	"github.com/tongxin/tongxin/locales"
 )
 
@@ -27,6 +29,8 @@ Usage:
                                     talk to the bot in this terminal
   tongxin ticket list [--json] [--status S] [--bureau B] [--limit N]
                                     list tickets (personal data is not shown)
+  tongxin ticket notify NUMBER received|answered|satisfaction
+                                    send a template SMS about a ticket (mainland gateways)
   tongxin outbox list [--json] [--status S] [--limit N]
                                     list outgoing messages; --status parked shows the stuck ones
   tongxin admin import-jurisdictions FILE.csv
@@ -114,6 +118,7 @@ type app struct {
 	sessions   bot.Sessions
 	loc        *time.Location
 	sealer     hotline.Sealer
+	tickets    tickets.Opener
 	keyCreated bool
 	seeded     bool
 }
@@ -144,8 +149,17 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	templates, err := notify.LoadOrNil(cfg.SMSTemplates)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	opener := tickets.Opener{Prefix: cfg.TicketPrefix, Location: loc}
+	if templates != nil {
+		opener.Notifier = &notify.Notifier{Templates: templates, FreeTextSMS: cfg.smsOn(), Hotline: cfg.HotlineNumber, Location: loc}
+	}
 	return &app{
-		cfg: cfg, log: log, store: store, catalog: cat, loc: loc, sealer: box,
+		cfg: cfg, log: log, store: store, catalog: cat, loc: loc, sealer: box, tickets: opener,
 		engine:     bot.New(cat, loc),
 		sessions:   store.Sessions(cfg.SessionTTL, nil),
 		keyCreated: created, seeded: seeded,

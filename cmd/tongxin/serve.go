@@ -20,6 +20,7 @@ import (
 	"github.com/tongxin/tongxin/internal/dispatch"
 	"github.com/tongxin/tongxin/internal/hotline"
 	"github.com/tongxin/tongxin/internal/inbox"
+	"github.com/tongxin/tongxin/internal/notify"
 	"github.com/tongxin/tongxin/internal/sms"
 	"github.com/tongxin/tongxin/internal/spool"
 	"github.com/tongxin/tongxin/internal/telegram"
@@ -79,9 +80,9 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 	}
 	s.processor = &inbox.Processor{
 		Store: a.store, Engine: a.engine, Sessions: a.sessions,
-		Log:          log.With("component", "inbox"),
-		TicketPrefix: cfg.TicketPrefix, Location: a.loc,
-		Sent: s.dispatcher.Wake,
+		Log:     log.With("component", "inbox"),
+		Tickets: a.tickets,
+		Sent:    s.dispatcher.Wake,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -138,6 +139,10 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		}
 		mux.Handle("POST /webhooks/sms/twilio", s.sms)
 	}
+	if a.tickets.Notifier != nil {
+		s.dispatcher.Senders[hotline.ChannelSMSTemplate] = &notify.Sender{URL: cfg.SMSTemplateURL, Key: cfg.SMSTemplateKey}
+		s.dispatcher.Limits[hotline.ChannelSMSTemplate] = notify.Limits
+	}
 	mux.Handle("GET /metrics", metricsHandler(s.metrics(receiver)))
 	s.handler = mux
 	return s, nil
@@ -174,6 +179,9 @@ func (s *server) announce(w io.Writer, addr string) {
 		fmt.Fprintf(w, "  sms:      webhook at %s/webhooks/sms/twilio, sending from %s through %s\n", strings.TrimSuffix(cfg.PublicURL, "/"), cfg.SMSFrom, cfg.TwilioAPIURL)
 	default:
 		fmt.Fprintln(w, "  sms:      off; set TONGXIN_TWILIO_AUTH_TOKEN, TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM to turn it on")
+	}
+	if s.tickets.Notifier != nil {
+		fmt.Fprintf(w, "  templates: notifying residents reachable only by template through %s\n", cfg.SMSTemplateURL)
 	}
 	fmt.Fprintln(w, "  chat:     run `tongxin chat` in another terminal to talk to the bot")
 }

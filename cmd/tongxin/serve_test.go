@@ -62,7 +62,7 @@ func startServe(t *testing.T, dir string) *served {
 		}
 	}()
 	timeout := time.After(20 * time.Second)
-	for s.addr == "" || !strings.Contains(s.lines[len(s.lines)-1], "sms, voice") {
+	for s.addr == "" || !strings.Contains(s.lines[len(s.lines)-1], "tongxin chat") {
 		select {
 		case l, ok := <-lines:
 			if !ok {

@@ -169,7 +169,7 @@ func TestSessionWithLanguageHint(t *testing.T) {
 	tm := newTerminal(t)
 	out := tm.session(t, "t1", "zh-Hans", "1\n")
 	tr := func(id string) string { return tm.cat.T("zh-Hans", id, nil) }
-	welcome := tr("welcome") + "\n" + numbered(
+	welcome := tr("welcome@chat") + "\n" + numbered(
 		tr("menu.handbook"), tr("menu.request"), tr("menu.status"), tr("menu.operator"),
 		tr("menu.emergency"), tr("menu.lang"), tr("menu.help"),
 	) + "\n"
@@ -266,7 +266,7 @@ func TestSessionLinesAtTheSameInstant(t *testing.T) {
 	if err := s.Run(context.Background(), strings.NewReader("/help\n/status\n"), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{tm.cat.T("zh-Hans", "welcome", nil), tm.cat.T("zh-Hans", "help.text", nil), tm.cat.T("zh-Hans", "status.none", nil)} {
+	for _, want := range []string{tm.cat.T("zh-Hans", "welcome@chat", nil), tm.cat.T("zh-Hans", "help.text@chat", nil), tm.cat.T("zh-Hans", "status.none", nil)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("transcript lacks %q:\n%s", want, out.String())
 		}

@@ -27,6 +27,9 @@ const (
 	ChannelChat     = "chat" // the terminal channel of `tongxin chat`
 	ChannelSMS      = "sms"
 	ChannelVoice    = "voice"
+	// ChannelSMSTemplate sends approved templates through a mainland
+	// gateway; it only notifies, residents cannot write back on it.
+	ChannelSMSTemplate = "sms_template"
 )
 
 // Address is where a resident can be reached: a channel kind and the

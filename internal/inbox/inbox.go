@@ -76,10 +76,8 @@ type Processor struct {
 	Channels []Channel
 	Log      *slog.Logger
 	Now      func() time.Time
-	// TicketPrefix starts ticket numbers, such as "YK".
-	TicketPrefix string
-	// Location gives the year of ticket numbers.
-	Location *time.Location
+	// Tickets opens the tickets forms lead to.
+	Tickets tickets.Opener
 	// Parallel caps how many addresses are handled at once.
 	Parallel int
 	// MaxAttempts is how often an event is tried before it is set aside
@@ -106,17 +104,14 @@ func (p *Processor) defaults() {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	if p.Location == nil {
-		p.Location = time.UTC
-	}
 	if p.Parallel <= 0 {
 		p.Parallel = 8
 	}
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 5
 	}
-	if p.TicketPrefix == "" {
-		p.TicketPrefix = "YK"
+	if p.Tickets.Prefix == "" {
+		p.Tickets.Prefix = "YK"
 	}
 }
 
@@ -397,7 +392,7 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel},
 			Session:  cloneSession(session),
 			Actions: &actions{tx: tx, res: res, inbound: in.ID, channel: in.Channel, now: now,
-				opener: tickets.Opener{Prefix: p.TicketPrefix, Location: p.Location}},
+				opener: p.Tickets},
 		}
 		out, err := p.Engine.Handle(ctx, turn, ev.In)
 		if err != nil {

@@ -59,7 +59,7 @@ func NewChannel(cat *i18n.Catalog, client *twilio.Client, from string) *Channel 
 	c := &Channel{Catalog: cat, Client: client, From: from, words: map[string]string{}}
 	add := func(kind string, words []string) {
 		for _, w := range words {
-			c.words[i18n.Fold("", w)] = kind
+			c.words[foldWord(w)] = kind
 		}
 	}
 	add("stop", stopWords)
@@ -69,7 +69,7 @@ func NewChannel(cat *i18n.Catalog, client *twilio.Client, from string) *Channel 
 		for _, kind := range []string{"stop", "start", "help"} {
 			for _, w := range strings.Split(cat.T(l.Tag, "sms."+kind+"_words", nil), ",") {
 				if w = strings.TrimSpace(w); w != "" {
-					c.words[i18n.Fold(l.Tag, w)] = kind
+					c.words[foldWord(w)] = kind
 				}
 			}
 		}
@@ -98,7 +98,7 @@ func (c *Channel) Decode(payload []byte) (inbox.Event, error) {
 	if body == "" {
 		ev.In.Kind = bot.KindOther // a picture, or nothing
 	}
-	switch c.words[i18n.Fold("", strings.Trim(body, ".!。！ "))] {
+	switch c.words[foldWord(body)] {
 	case "stop":
 		ev.OptOut = true
 	case "start":
@@ -107,6 +107,15 @@ func (c *Channel) Decode(payload []byte) (inbox.Event, error) {
 		ev.Help = true
 	}
 	return ev, nil
+}
+
+// foldWord prepares a whole message for comparison with the opt-out, opt-in
+// and help words: compatibility forms, case and the punctuation around it
+// ("stop." "退订！" "ᠵᠣᠭᠰᠣᠭᠠ᠃") do not matter, nor the heh that legacy
+// keyboards type for Uyghur ە.
+func foldWord(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
+	return i18n.Fold("ug", s)
 }
 
 // Acknowledge implements inbox.Channel; SMS has nothing to acknowledge.

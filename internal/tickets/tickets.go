@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/notify"
 	"github.com/tongxin/tongxin/internal/routing"
 )
 
@@ -19,6 +20,9 @@ import (
 type Opener struct {
 	Prefix   string
 	Location *time.Location
+	// Notifier, when set, sends the "request received" template to
+	// residents who can be reached only by template.
+	Notifier *notify.Notifier
 }
 
 // Request is a request to become a ticket.
@@ -106,6 +110,11 @@ func (o Opener) Open(ctx context.Context, tx hotline.Tx, r Request, now time.Tim
 		events[i].TicketID = t.ID
 		if err := tx.AppendEvent(ctx, &events[i]); err != nil {
 			return nil, fmt.Errorf("record %s event: %w", events[i].Kind, err)
+		}
+	}
+	if o.Notifier != nil && o.Notifier.TemplateOnly(r.Channel) {
+		if _, err := o.Notifier.Enqueue(ctx, tx, t, notify.TicketReceived, now); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
