@@ -19,6 +19,7 @@ import (
 	"github.com/tongxin/tongxin/internal/inbox"
 	"github.com/tongxin/tongxin/internal/notify"
 	"github.com/tongxin/tongxin/internal/tgfake"
+	"github.com/tongxin/tongxin/internal/voice"
 	"github.com/tongxin/tongxin/locales"
 )
 
@@ -308,6 +309,46 @@ func i18nCmd(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%d translation problems", len(problems))
 	}
 	fmt.Fprintf(stdout, "all %d locales complete\n", len(cat.Locales()))
+	return nil
+}
+
+// voiceCmd prints the recording script of the voice line: for each file
+// in the prompts folder, the words to record.
+func voiceCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "script" {
+		return fmt.Errorf("usage: tongxin voice script [LANG]: %w", errUsage)
+	}
+	cat, err := i18n.Load(locales.FS, nil)
+	if err != nil {
+		return err
+	}
+	var langs []string
+	if len(args) > 1 {
+		if !cat.Supported(args[1]) {
+			return fmt.Errorf("unknown language %q", args[1])
+		}
+		langs = args[1:2]
+	} else {
+		for _, l := range cat.Locales() {
+			langs = append(langs, l.Tag)
+		}
+	}
+	for _, lang := range langs {
+		if voice.Spoken(lang) && len(args) < 2 {
+			fmt.Fprintf(stdout, "# %s: spoken by the text-to-speech voice; nothing to record\n\n", lang)
+			continue
+		}
+		prompts := voice.Script(cat, lang)
+		fmt.Fprintf(stdout, "# %s: record these files into the prompts folder\n", lang)
+		for _, p := range prompts {
+			fmt.Fprintf(stdout, "%s\t%s", p.File, p.Text)
+			if p.Note != "" {
+				fmt.Fprintf(stdout, "\t(%s)", p.Note)
+			}
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintln(stdout)
+	}
 	return nil
 }
 

@@ -39,6 +39,7 @@ Usage:
   tongxin admin routes  | set-route CATEGORY --bureau B [--co-bureau C] [--priority P] [--local]
   tongxin migrate                   create or upgrade the embedded store, then exit
   tongxin i18n check                report missing or broken translations
+  tongxin voice script [LANG]       what a native speaker records for the voice line, file by file
   tongxin fake-telegram [--addr :8081] [--token T]
                                     run a fake Telegram Bot API for demos and load tests
   tongxin help                      this text
@@ -77,6 +78,8 @@ func dispatchCommand(ctx context.Context, args []string, getenv func(string) str
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "i18n":
 		return i18nCmd(args, stdout)
+	case "voice":
+		return voiceCmd(args, stdout)
 	case "fake-telegram":
 		return fakeTelegramCmd(ctx, args, stdout, stderr)
 	case "help":

@@ -25,18 +25,20 @@ import (
 	"github.com/tongxin/tongxin/internal/spool"
 	"github.com/tongxin/tongxin/internal/telegram"
 	"github.com/tongxin/tongxin/internal/twilio"
+	"github.com/tongxin/tongxin/internal/voice"
 )
 
 // server is a running Tongxin: the HTTP handlers and the workers behind them.
 type server struct {
 	*app
-	handler    http.Handler
-	processor  *inbox.Processor
-	dispatcher *dispatch.Dispatcher
-	telegram   *telegram.Channel
-	poller     *telegram.Poller
-	webhook    bool
-	sms        *sms.Webhook
+	handler      http.Handler
+	processor    *inbox.Processor
+	dispatcher   *dispatch.Dispatcher
+	telegram     *telegram.Channel
+	poller       *telegram.Poller
+	webhook      bool
+	sms          *sms.Webhook
+	voicePrompts string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -139,6 +141,21 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		}
 		mux.Handle("POST /webhooks/sms/twilio", s.sms)
 	}
+	if cfg.voiceOn() {
+		prompts := cfg.VoicePromptsDir
+		if prompts == "" {
+			prompts = filepath.Join(cfg.DataDir, "prompts")
+		}
+		h := &voice.Handler{
+			Store: a.store, Catalog: a.catalog, Sessions: a.sessions, Opener: a.tickets,
+			AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, PromptsDir: prompts,
+			Log: log.With("component", "voice"),
+		}
+		mux.Handle("POST "+voice.WebhookPath, h)
+		mux.HandleFunc("POST "+voice.StatusPath, h.Status)
+		mux.Handle("GET "+voice.PromptsPath+"{file...}", h.Prompts())
+		s.voicePrompts = prompts
+	}
 	if a.tickets.Notifier != nil {
 		s.dispatcher.Senders[hotline.ChannelSMSTemplate] = &notify.Sender{URL: cfg.SMSTemplateURL, Key: cfg.SMSTemplateKey}
 		s.dispatcher.Limits[hotline.ChannelSMSTemplate] = notify.Limits
@@ -179,6 +196,12 @@ func (s *server) announce(w io.Writer, addr string) {
 		fmt.Fprintf(w, "  sms:      webhook at %s/webhooks/sms/twilio, sending from %s through %s\n", strings.TrimSuffix(cfg.PublicURL, "/"), cfg.SMSFrom, cfg.TwilioAPIURL)
 	default:
 		fmt.Fprintln(w, "  sms:      off; set TONGXIN_TWILIO_AUTH_TOKEN, TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM to turn it on")
+	}
+	if cfg.voiceOn() {
+		fmt.Fprintf(w, "  voice:    webhook at %s%s (status callback %s), recorded prompts from %s\n",
+			strings.TrimSuffix(cfg.PublicURL, "/"), voice.WebhookPath, voice.StatusPath, s.voicePrompts)
+	} else {
+		fmt.Fprintln(w, "  voice:    off; set TONGXIN_TWILIO_AUTH_TOKEN to turn it on")
 	}
 	if s.tickets.Notifier != nil {
 		fmt.Fprintf(w, "  templates: notifying residents reachable only by template through %s\n", cfg.SMSTemplateURL)

@@ -116,3 +116,116 @@ func TestSMSChineseResident(t *testing.T) {
 		t.Errorf("yes was read as an opt-in:\n%s", x.text())
 	}
 }
+
+// A Uyghur-speaking resident over SMS: the first message in Arabic script
+// sets Uyghur; the same schooling request, status, and STOP and START in
+// Uyghur words.
+func TestSMSUyghurResident(t *testing.T) {
+	e := newEnv(t)
+	x := e.texter("+8613812340002")
+	ug := func(id string) string { return e.srv.catalog.T("ug", id, nil) }
+
+	x.send("ياخشىمۇسىز")
+	for _, want := range []string{ug("lang.guessed"), ug("welcome@sms"), "2 " + plain(ug("menu.request"))} {
+		if !strings.Contains(x.text(), want) {
+			t.Fatalf("first answer lacks %q:\n%s", want, x.text())
+		}
+	}
+	x.pick(plain(ug("menu.request")))
+	x.pick(ug("category.schooling"))
+	x.pick(ug("opt.need.korean_school"))
+	x.pick(plain(ug("consent.yes")))
+	x.pick(ug("opt.child_stage.junior"))
+	x.send("گۈلنار ئابدۇرېشىت")
+	x.pick("西市区 Xishi")
+	x.pick("胜利街道 Shengli")
+	x.pick(ug("form.skip"))
+	x.send("بالام 13 ياشتا")
+	x.pick(plain(ug("form.submit")))
+	tickets, _ := e.srv.store.FindTickets(context.Background(), hotline.TicketFilter{})
+	if len(tickets) != 1 || tickets[0].Bureau != "education" || tickets[0].Language != "ug" || tickets[0].Street != "yingkou.xishi.shengli" {
+		t.Fatalf("tickets %+v", tickets)
+	}
+	if !strings.Contains(x.text(), tickets[0].Number) {
+		t.Fatalf("receipt:\n%s", x.text())
+	}
+
+	x.pick(plain(ug("menu.status")))
+	if !strings.Contains(x.text(), tickets[0].Number) || !strings.Contains(x.text(), ug("status_name.new")) {
+		t.Errorf("status in Uyghur:\n%s", x.text())
+	}
+
+	stop := strings.Split(ug("sms.stop_words"), ",")[0]
+	x.send(stop)
+	if len(x.last) != 1 || x.last[0].Body != ug("optout.done") {
+		t.Fatalf("opt-out in Uyghur (%q):\n%s", stop, x.text())
+	}
+	if x.send("ياخشىمۇسىز"); len(x.last) != 0 {
+		t.Fatalf("an opted-out number got:\n%s", x.text())
+	}
+	x.send(strings.Split(ug("sms.start_words"), ",")[0])
+	if !strings.HasPrefix(x.text(), ug("optout.undone")) {
+		t.Fatalf("opt-in in Uyghur:\n%s", x.text())
+	}
+}
+
+func TestSMSBadInput(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	url := "http://" + e.addr + "/webhooks/sms/twilio"
+
+	// Empty body: answered, asking for words.
+	x := e.texter("+8613812340010")
+	x.send("你好")
+	x.send("")
+	if !strings.Contains(x.text(), e.srv.catalog.T("zh-Hans", "fallback.unsupported", nil)) {
+		t.Errorf("empty SMS:\n%s", x.text())
+	}
+	// 1,600 characters, the most the gateway carries: kept whole, answered.
+	long := strings.Repeat("工", 1600)
+	x.send(long)
+	if len(x.last) == 0 {
+		t.Fatal("a 1600-character SMS got no answer")
+	}
+	// Invalid UTF-8 in the body: recorded as sent, answered.
+	resp, _, err := e.sms.PostSMS(ctx, url, "+8613812340011", testSMSFrom, "\xff\xfe救命", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("invalid UTF-8: %v %v", err, resp.StatusCode)
+	}
+	e.settle(ctx, hotline.ChannelSMS, "+8613812340011")
+	sent := e.sms.Sent("+8613812340011")
+	if len(sent) == 0 || !strings.Contains(sent[0].Body, "110") {
+		t.Errorf("an emergency with broken bytes around it was not answered as one: %+v", sent)
+	}
+	// A sender that is not a phone number: recorded, not answered.
+	resp, _, _ = e.sms.PostSMS(ctx, url, "Alipay", testSMSFrom, "您的验证码是 1234", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("short-code sender: %d", resp.StatusCode)
+	}
+	e.settle(ctx, hotline.ChannelSMS, "Alipay")
+	if got := e.sms.Sent("Alipay"); len(got) != 0 {
+		t.Errorf("answered a sender that is not a phone: %+v", got)
+	}
+	// The gateway fails twice, then takes the message: it arrives once.
+	y := e.texter("+8613812340012")
+	e.sms.FailNext(2, 500, 0, 0)
+	y.send("你好")
+	if len(y.last) != 1 {
+		t.Fatalf("after two 500s: %d SMS", len(y.last))
+	}
+	// The gateway says the number unsubscribed (21610): the number is
+	// marked and nothing more is tried.
+	z := e.texter("+8613812340013")
+	e.sms.Unsubscribe("+8613812340013")
+	z.send("你好")
+	st, err := e.srv.store.FindAddressState(ctx, hotline.Address{Channel: hotline.ChannelSMS, ID: "+8613812340013"})
+	if err != nil || st.OptedOutAt == nil {
+		t.Fatalf("21610 did not mark the number: %+v %v", st, err)
+	}
+	before := len(e.sms.Calls())
+	e.sms.Resubscribe("+8613812340013")
+	z.send("1")
+	if len(e.sms.Calls()) != before {
+		t.Errorf("the gateway was asked again for a number that opted out")
+	}
+}

@@ -123,6 +123,13 @@ func spokenNumber(number, lang string) string {
 	return strings.Join(parts, ", ")
 }
 
+// Spoken reports whether lang is spoken by a text-to-speech voice, and so
+// needs no recorded prompts.
+func Spoken(lang string) bool {
+	_, ok := sayLanguages[lang]
+	return ok
+}
+
 // Prompt is one recording a language without a voice needs.
 type Prompt struct {
 	// File is the path under PromptsDir, such as "ug/voice.menu_item-3.mp3"
@@ -158,10 +165,10 @@ func Script(cat *i18n.Catalog, lang string) []Prompt {
 		add("voice.menu_item", args{digit: i + 1, service: svc}, "")
 	}
 	for _, id := range []string{"voice.menu_emergency", "voice.menu_operator", "voice.invalid", "voice.no_input",
-		"voice.emergency", "voice.consent", "voice.record_or_callback", "voice.record_prompt"} {
+		"voice.emergency", "voice.emergency_callback", "voice.consent", "voice.record_or_callback", "voice.record_prompt"} {
 		add(id, args{}, "")
 	}
-	const numberNote = "Leave out the ticket number (…): Tongxin reads it in Chinese right after this recording."
+	const numberNote = "Stop before the ticket number (…): Tongxin reads it in Chinese right after this recording."
 	add("voice.recorded", args{number: "…"}, numberNote)
 	add("voice.callback_done", args{number: "…"}, numberNote)
 	add("voice.goodbye", args{}, "")

@@ -140,7 +140,9 @@ type call struct {
 
 // ServeHTTP answers every step of a call with TwiML. It answers 403 for a
 // missing or forged signature, 413 for a body over the limit and 400 for a
-// request without CallSid or From. The request is recorded as an inbound
+// request without CallSid or From. When the call cannot be handled (the
+// store is down), the caller hears that the line cannot take the call and
+// the emergency numbers, rather than the gateway's error message. The request is recorded as an inbound
 // event before anything is done; a duplicate (a gateway retry) gets the
 // same answer and never a second ticket. A later step whose call state
 // lapsed starts the call over.
@@ -163,8 +165,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ext := fmt.Sprintf("%s:%s:%d:%s", form.Get("CallSid"), step, try, input)
 	c, err := h.handle(r.Context(), form, ext, func(c *call) error { return c.step(step, try, form) })
 	if err != nil {
+		// A caller must never hear a gateway's error message: say, in
+		// Chinese, that the line cannot take the call, and which numbers
+		// to call in danger.
 		h.log().Error("voice webhook", "call_sid", form.Get("CallSid"), "step", step, "err", err)
-		http.Error(w, "cannot answer the call now", http.StatusInternalServerError)
+		say := twilio.Say{Language: sayChinese, Text: h.Catalog.T(i18n.Source, "voice.unavailable", nil)}
+		(&twilio.Response{Verbs: []twilio.Verb{say, twilio.Hangup{}}}).ServeHTTP(w, r)
 		return
 	}
 	(&twilio.Response{Verbs: c.out}).ServeHTTP(w, r)
@@ -344,6 +350,7 @@ func (c *call) step(step string, try int, form url.Values) error {
 				map[string]string{"callback": "yes"}, nil); err != nil {
 				return err
 			}
+			c.say(lang, "voice.emergency_callback", args{})
 			c.say(lang, "voice.goodbye", args{})
 			c.out = append(c.out, twilio.Hangup{})
 			return nil
@@ -390,6 +397,7 @@ func (c *call) step(step string, try int, form url.Values) error {
 			return err
 		}
 		c.say(lang, "voice.recorded", args{number: t.Number})
+		c.say(lang, "voice.goodbye", args{})
 		c.out = append(c.out, twilio.Hangup{})
 	case "menu", "options", "start":
 		if try >= maxTries {
@@ -480,6 +488,7 @@ func (c *call) callback(lang, cat, how string) error {
 		return err
 	}
 	c.say(lang, "voice.callback_done", args{number: t.Number})
+	c.say(lang, "voice.goodbye", args{})
 	c.out = append(c.out, twilio.Hangup{})
 	return nil
 }

@@ -356,6 +356,7 @@ func TestUyghurLegalAid(t *testing.T) {
 	want := []said{
 		{"Play", "", "/voice/prompts/ug/voice.recorded.wav"},
 		{"Say", "cmn-CN", spokenNumber(tk.Number, i18n.Source)},
+		{"Say", "cmn-CN", testCatalog(t).T(i18n.Source, "voice.goodbye", nil)},
 	}
 	if got := e.sayings(done); !equal(got, want) || len(done.find("Hangup")) != 1 {
 		t.Errorf("after the recording: %v", got)
@@ -425,7 +426,7 @@ func TestCallback(t *testing.T) {
 		tk.Fields["callback"] != "yes" || tk.Sensitive["phone"] != caller || tk.Sensitive["recording"] != "" || tk.Language != "ko" {
 		t.Errorf("ticket %+v", tk)
 	}
-	if s := e.sayings(done); len(s) != 1 || s[0].lang != "ko-KR" || !strings.Contains(s[0].text, "Y K, 2 0 2 6, 0 0 0 0 0 1") {
+	if s := e.sayings(done); len(s) != 2 || s[0].lang != "ko-KR" || !strings.HasSuffix(strings.TrimRight(s[0].text, "."), "Y K, 2 0 2 6, 0 0 0 0 0 1입니다") {
 		t.Errorf("callback answer %v", s)
 	}
 	// The call ends with a ticket: no callback task.
@@ -593,7 +594,7 @@ func TestSpokenNumber(t *testing.T) {
 func TestScript(t *testing.T) {
 	cat := testCatalog(t)
 	script := Script(cat, "ug")
-	if len(script) != 21 {
+	if len(script) != 22 {
 		t.Errorf("%d prompts", len(script))
 	}
 	files := map[string]Prompt{}
