@@ -81,6 +81,9 @@ type Resident struct {
 	Phone string
 	// Channel is the kind of channel the resident writes from.
 	Channel string
+	// Metered says every character costs the resident or the city (SMS):
+	// long texts come in parts the resident asks for.
+	Metered bool
 }
 
 // Place is a node of the jurisdiction tree, as offered in forms.

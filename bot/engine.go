@@ -213,7 +213,13 @@ func (c *conv) navigate(target string) {
 			c.serviceList("hb.title", "hb:")
 			return
 		}
-		c.article(arg)
+		sections := HandbookSections
+		if c.t.Resident.Metered {
+			sections = briefSections
+		}
+		c.article(arg, sections)
+	case "hbm":
+		c.article(arg, moreSections)
 	case "req":
 		c.serviceList("req.title", "form:")
 	case "form":
@@ -280,27 +286,35 @@ func (c *conv) serviceList(title, prefix string) {
 	c.say(c.tr(title, nil), choices, 2, AskNone)
 }
 
-// article shows one handbook chapter: what the service is, who may use
-// it, what to bring, where to go and which number to call.
-func (c *conv) article(svc string) {
+// article shows sections of one handbook chapter: what the service is,
+// who may use it, what to bring, where to go and which number to call.
+// When some sections are left out, a choice offers them.
+func (c *conv) article(svc string, sections []string) {
 	if _, ok := serviceBureau[svc]; !ok {
 		c.serviceList("hb.title", "hb:")
 		return
 	}
 	var b strings.Builder
 	b.WriteString("📖 " + c.tr("category."+svc, nil))
-	for _, sec := range HandbookSections {
+	for _, sec := range sections {
 		b.WriteString("\n\n▪ " + c.tr("hb.section."+sec, nil) + "\n")
 		b.WriteString(c.tr("handbook."+svc+"."+sec, nil))
 		if sec == "where" {
 			b.WriteString("\n" + c.officeLines(serviceBureau[svc]))
 		}
 	}
-	choices := []Choice{
-		{Data: nav("form:" + svc), Label: c.tr("hb.request", nil)},
-		{Data: nav("hb"), Label: c.tr("nav.handbook", nil)},
-		{Data: nav("menu"), Label: c.tr("nav.menu", nil)},
+	choices := []Choice{{Data: nav("form:" + svc), Label: c.tr("hb.request", nil)}}
+	if len(sections) == len(briefSections) && sections[0] == briefSections[0] {
+		more := make([]string, len(moreSections))
+		for i, sec := range moreSections {
+			more[i] = c.tr("hb.section."+sec, nil)
+		}
+		choices = append(choices, Choice{Data: nav("hbm:" + svc), Label: "📄 " + strings.Join(more, " · ")})
 	}
+	choices = append(choices,
+		Choice{Data: nav("hb"), Label: c.tr("nav.handbook", nil)},
+		Choice{Data: nav("menu"), Label: c.tr("nav.menu", nil)},
+	)
 	c.say(b.String(), choices, 1, AskNone)
 }
 

@@ -625,3 +625,31 @@ func TestLanguageGuessedFromScript(t *testing.T) {
 		t.Fatalf("unclear first message: %s", dump(r.last))
 	}
 }
+
+func TestMeteredChannelsGetTheHandbookInTwoParts(t *testing.T) {
+	r := newResident(t, "zh-hans")
+	r.r.Metered = true
+	r.cmd("handbook")
+	r.pressMsg("category.legal_aid")
+	first := lastText(r.last)
+	for _, sec := range []string{"what", "where", "call"} {
+		if !strings.Contains(first, r.tr("handbook.legal_aid."+sec)) {
+			t.Errorf("first part lacks %s", sec)
+		}
+	}
+	for _, sec := range []string{"who", "bring"} {
+		if strings.Contains(first, r.tr("handbook.legal_aid."+sec)) {
+			t.Errorf("first part already has %s", sec)
+		}
+	}
+	r.press("📄 " + r.tr("hb.section.who") + " · " + r.tr("hb.section.bring"))
+	second := lastText(r.last)
+	for _, sec := range []string{"who", "bring"} {
+		if !strings.Contains(second, r.tr("handbook.legal_aid."+sec)) {
+			t.Errorf("second part lacks %s:\n%s", sec, second)
+		}
+	}
+	if !strings.Contains(dump(r.last), r.tr("hb.request")) {
+		t.Errorf("the second part must still offer the request")
+	}
+}

@@ -193,6 +193,14 @@ var serviceBureau = map[string]string{
 // message "handbook.<service>.<section>".
 var HandbookSections = []string{"what", "who", "bring", "where", "call"}
 
+// On a metered channel a chapter comes in two parts: first what the
+// service is, where to go and whom to call; then, when asked, who may use
+// it and what to bring.
+var (
+	briefSections = []string{"what", "where", "call"}
+	moreSections  = []string{"who", "bring"}
+)
+
 // Commands are the commands a resident can send, and where each leads.
 var Commands = map[string]string{
 	"start":     "start",

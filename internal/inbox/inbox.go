@@ -68,6 +68,13 @@ type TxSessions interface {
 	PutTx(ctx context.Context, tx hotline.Tx, key string, s *bot.Session) error
 }
 
+// metered reports whether a channel says its messages are paid by length
+// (it has a Metered method returning true).
+func metered(ch Channel) bool {
+	m, ok := ch.(interface{ Metered() bool })
+	return ok && m.Metered()
+}
+
 // Processor handles inbound events.
 type Processor struct {
 	Store    hotline.Store
@@ -389,7 +396,7 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 			}
 		}
 		turn := &bot.Turn{
-			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel},
+			Resident: &bot.Resident{Lang: res.Lang, Phone: res.Phone, Channel: in.Channel, Metered: metered(ch)},
 			Session:  cloneSession(session),
 			Actions: &actions{tx: tx, res: res, inbound: in.ID, channel: in.Channel, now: now,
 				opener: p.Tickets},

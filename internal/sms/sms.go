@@ -80,6 +80,10 @@ func NewChannel(cat *i18n.Catalog, client *twilio.Client, from string) *Channel 
 // Name implements inbox.Channel.
 func (c *Channel) Name() string { return hotline.ChannelSMS }
 
+// Metered tells the engine that SMS are paid by length: long texts come in
+// parts the resident asks for.
+func (c *Channel) Metered() bool { return true }
+
 // Decode implements inbox.Channel. The payload is the webhook's form. A
 // message whose whole text is an opt-out, opt-in or help word is flagged
 // so; a sender that is not a phone number (a short code, a name) is
