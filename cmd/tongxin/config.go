@@ -29,6 +29,7 @@ type Config struct {
 	TwilioAccountSID      string
 	TwilioAPIURL          string
 	SMSFrom               string
+	SMSReply              string
 	VoicePromptsDir       string
 	SMSTemplates          string
 	SMSTemplateURL        string
@@ -64,6 +65,7 @@ var settings = []setting{
 	{"TONGXIN_TWILIO_ACCOUNT_SID", "twilio-account-sid", "", "account SID for the gateway's REST API (sending SMS)", false, func(c *Config) *string { return &c.TwilioAccountSID }},
 	{"TONGXIN_TWILIO_API_URL", "twilio-api-url", "https://api.twilio.com", "REST API base URL of the gateway (tests and demos point it at the fake)", false, func(c *Config) *string { return &c.TwilioAPIURL }},
 	{"TONGXIN_SMS_FROM", "sms-from", "", "our SMS number in E.164, or a Messaging Service SID", false, func(c *Config) *string { return &c.SMSFrom }},
+	{"TONGXIN_SMS_REPLY", "sms-reply", "rest", "how SMS replies go out: rest (through the outbox and the gateway's REST API) or twiml (in the webhook's answer)", false, func(c *Config) *string { return &c.SMSReply }},
 	{"TONGXIN_VOICE_PROMPTS_DIR", "voice-prompts", "", "folder of recorded voice prompts (default: prompts/ in the data dir)", false, func(c *Config) *string { return &c.VoicePromptsDir }},
 	{"TONGXIN_SMS_TEMPLATES", "sms-templates", "", "file of approved SMS templates for a mainland gateway (notification-only mode)", false, func(c *Config) *string { return &c.SMSTemplates }},
 	{"TONGXIN_SMS_TEMPLATE_URL", "sms-template-url", "", "send endpoint of the template gateway", false, func(c *Config) *string { return &c.SMSTemplateURL }},
@@ -140,6 +142,9 @@ func (c *Config) Validate() error {
 	if c.TwilioAuthToken != "" && (c.TwilioAccountSID == "") != (c.SMSFrom == "") {
 		errs = append(errs, errors.New("SMS needs both TONGXIN_TWILIO_ACCOUNT_SID and TONGXIN_SMS_FROM (leave both empty for the voice line alone)"))
 	}
+	if c.SMSReply != "rest" && c.SMSReply != "twiml" {
+		errs = append(errs, fmt.Errorf("TONGXIN_SMS_REPLY %q must be rest or twiml", c.SMSReply))
+	}
 	if c.SMSTemplates != "" && (c.SMSTemplateURL == "" || c.SMSTemplateKey == "") {
 		errs = append(errs, errors.New("TONGXIN_SMS_TEMPLATES needs TONGXIN_SMS_TEMPLATE_URL and TONGXIN_SMS_TEMPLATE_KEY"))
 	}
@@ -192,8 +197,15 @@ func settingsHelp() string {
 	return b.String()
 }
 
-// smsOn reports whether the SMS hotline is configured.
+// smsOn reports whether the SMS hotline is configured: answering in
+// TwiML needs only the auth token; the REST API also the account and
+// our number.
 func (c *Config) smsOn() bool {
+	return c.TwilioAuthToken != "" && (c.SMSReply == "twiml" || c.restSMS())
+}
+
+// restSMS reports whether SMS can be sent through the REST API.
+func (c *Config) restSMS() bool {
 	return c.TwilioAuthToken != "" && c.TwilioAccountSID != "" && c.SMSFrom != ""
 }
 

@@ -132,12 +132,17 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		client := &twilio.Client{BaseURL: cfg.TwilioAPIURL, AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken}
 		ch := sms.NewChannel(a.catalog, client, cfg.SMSFrom)
 		s.processor.Channels = append(s.processor.Channels, ch)
-		s.dispatcher.Senders[hotline.ChannelSMS] = ch
-		s.dispatcher.Limits[hotline.ChannelSMS] = sms.Limits
+		if cfg.SMSReply == "rest" {
+			s.dispatcher.Senders[hotline.ChannelSMS] = ch
+			s.dispatcher.Limits[hotline.ChannelSMS] = sms.Limits
+		}
 		s.sms = &sms.Webhook{
 			Store: a.store, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL,
 			Spool: &spool.Spool{Dir: filepath.Join(cfg.DataDir, "spool"), Sealer: a.sealer},
 			Wake:  s.processor.Wake, Log: log.With("component", "sms"),
+		}
+		if cfg.SMSReply == "twiml" {
+			s.sms.Answer = s.processor
 		}
 		mux.Handle("POST /webhooks/sms/twilio", s.sms)
 	}
@@ -192,6 +197,8 @@ func (s *server) announce(w io.Writer, addr string) {
 		fmt.Fprintf(w, "  telegram: long polling (Bot API %s); set TONGXIN_TELEGRAM_WEBHOOK_SECRET to use a webhook\n", cfg.TelegramAPIURL)
 	}
 	switch {
+	case cfg.smsOn() && cfg.SMSReply == "twiml":
+		fmt.Fprintf(w, "  sms:      webhook at %s/webhooks/sms/twilio, replying in TwiML\n", strings.TrimSuffix(cfg.PublicURL, "/"))
 	case cfg.smsOn():
 		fmt.Fprintf(w, "  sms:      webhook at %s/webhooks/sms/twilio, sending from %s through %s\n", strings.TrimSuffix(cfg.PublicURL, "/"), cfg.SMSFrom, cfg.TwilioAPIURL)
 	default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -227,5 +228,48 @@ func TestSMSBadInput(t *testing.T) {
 	z.send("1")
 	if len(e.sms.Calls()) != before {
 		t.Errorf("the gateway was asked again for a number that opted out")
+	}
+}
+
+// With TONGXIN_SMS_REPLY=twiml the reply comes in the webhook's answer and
+// the gateway's REST API is not used.
+func TestSMSRepliesInTwiML(t *testing.T) {
+	e := newEnv(t, func(m map[string]string) {
+		m["TONGXIN_SMS_REPLY"] = "twiml"
+		delete(m, "TONGXIN_TWILIO_ACCOUNT_SID")
+		delete(m, "TONGXIN_SMS_FROM")
+	})
+	ctx := context.Background()
+	url := "http://" + e.addr + "/webhooks/sms/twilio"
+	resp, _, err := e.sms.PostSMS(ctx, url, "+8613812340077", testSMSFrom, "你好", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	welcome := e.srv.catalog.T("zh-Hans", "welcome@sms", nil)
+	if !strings.Contains(string(body), "<Message>") || !strings.Contains(string(body), welcome) {
+		t.Fatalf("TwiML answer:\n%s", body)
+	}
+	resp, _, _ = e.sms.PostSMS(ctx, url, "+8613812340077", testSMSFrom, "0", nil)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), e.srv.catalog.T("zh-Hans", "menu.title", nil)) {
+		t.Fatalf("second answer:\n%s", body)
+	}
+	if n := len(e.sms.All()); n != 0 {
+		t.Errorf("the REST API sent %d messages in TwiML mode", n)
+	}
+	e.settle(ctx, hotline.ChannelSMS, "+8613812340077")
+	// Each message was handled once.
+	addr := "+8613812340077"
+	msgs, _ := e.srv.store.FindOutbox(ctx, hotline.OutboxFilter{Address: &addr})
+	if len(msgs) != 2 {
+		t.Errorf("%d replies recorded, want 2 (one per message)", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.Status != hotline.OutboxSent || m.ProviderID != "twiml" {
+			t.Errorf("reply %d: %s by %q", m.ID, m.Status, m.ProviderID)
+		}
 	}
 }

@@ -87,7 +87,9 @@ type Tx interface {
 	// EnqueueOutbox stores messages to send and sets their IDs.
 	EnqueueOutbox(ctx context.Context, msgs ...*Outbox) error
 	// MarkInboundProcessed records that an inbound event was handled; errText
-	// says why it was given up on, or is empty.
+	// says why it was given up on, or is empty. It returns ErrConflict when
+	// the event was already marked (someone else handled it: roll back) and
+	// ErrNotFound when there is no such event.
 	MarkInboundProcessed(ctx context.Context, id int64, errText string, at time.Time) error
 
 	// PutBureau inserts or replaces a bureau.

@@ -68,6 +68,9 @@ type TxSessions interface {
 	PutTx(ctx context.Context, tx hotline.Tx, key string, s *bot.Session) error
 }
 
+// errTaken means another handler marked the event processed first.
+var errTaken = errors.New("inbound event already processed")
+
 // metered reports whether a channel says its messages are paid by length
 // (it has a Metered method returning true).
 func metered(ch Channel) bool {
@@ -337,7 +340,13 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 	addr := hotline.Address{Channel: in.Channel, ID: in.Address}
 	sent, savedInTx := false, false
 	err = p.Store.Update(ctx, func(tx hotline.Tx) error {
-		done := func() error { return tx.MarkInboundProcessed(ctx, in.ID, "", now) }
+		done := func() error {
+			err := tx.MarkInboundProcessed(ctx, in.ID, "", now)
+			if errors.Is(err, hotline.ErrConflict) {
+				return errTaken
+			}
+			return err
+		}
 		res, err := tx.FindResidentByAddress(ctx, addr)
 		switch {
 		case errors.Is(err, hotline.ErrNotFound):
@@ -432,6 +441,11 @@ func (p *Processor) Process(ctx context.Context, in hotline.Inbound) (err error)
 		}
 		return done()
 	})
+	if errors.Is(err, errTaken) {
+		// Another handler (a webhook answering in TwiML, another
+		// instance) took this event first; what this one did rolled back.
+		return nil
+	}
 	if err != nil {
 		return err
 	}

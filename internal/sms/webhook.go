@@ -2,6 +2,7 @@ package sms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,13 +12,14 @@ import (
 	"time"
 
 	"github.com/tongxin/tongxin/internal/hotline"
+	"github.com/tongxin/tongxin/internal/inbox"
 	"github.com/tongxin/tongxin/internal/spool"
 	"github.com/tongxin/tongxin/internal/twilio"
 )
 
-// emptyTwiML answers a webhook without replying by TwiML: replies go
-// through the outbox and the REST API, where they are rate limited,
-// retried, counted in segments and kept in order.
+// emptyTwiML answers a webhook without replying by TwiML. By default
+// replies go through the outbox and the REST API, where they are rate
+// limited, retried, counted in segments and kept in order.
 var emptyTwiML = (&twilio.Response{}).Bytes()
 
 // Webhook is the handler of POST /webhooks/sms/twilio.
@@ -30,8 +32,12 @@ type Webhook struct {
 	// Spool keeps messages the store cannot take right now.
 	Spool *spool.Spool
 	Wake  func()
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Answer, when set, handles a message while the gateway waits and
+	// replies in the TwiML response (for gateways that take replies only
+	// that way); otherwise replies go through the outbox and the REST API.
+	Answer *inbox.Processor
+	Log    *slog.Logger
+	Now    func() time.Time
 
 	// Counts for monitoring.
 	Received, Duplicates, Rejected, Spooled atomic.Int64
@@ -83,7 +89,49 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Duplicates.Add(1)
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	if h.Answer != nil && err == nil {
+		w.Write(h.answer(r.Context(), form.Get("From")))
+		return
+	}
 	w.Write(emptyTwiML)
+}
+
+// answerTime leaves the gateway's 15-second read timeout some room.
+const answerTime = 8 * time.Second
+
+// answer handles the sender's waiting messages now and returns every reply
+// waiting for them as TwiML, marking it sent. A reply not ready in time is
+// made in the background and waits in the outbox: it goes with the answer
+// to the resident's next message.
+func (h *Webhook) answer(ctx context.Context, from string) []byte {
+	ctx, cancel := context.WithTimeout(ctx, answerTime)
+	defer cancel()
+	if err := h.Answer.ProcessAddress(ctx, hotline.ChannelSMS, from); err != nil {
+		h.Log.Error("sms webhook: cannot answer in TwiML; the reply goes through the outbox", "err", err)
+		if h.Wake != nil {
+			h.Wake()
+		}
+		return emptyTwiML
+	}
+	ch, pending := hotline.ChannelSMS, hotline.OutboxPending
+	msgs, err := h.Store.FindOutbox(ctx, hotline.OutboxFilter{Channel: &ch, Address: &from, Status: &pending})
+	if err != nil {
+		h.Log.Error("sms webhook: read replies", "err", err)
+		return emptyTwiML
+	}
+	resp := &twilio.Response{}
+	for i := len(msgs) - 1; i >= 0; i-- { // oldest first
+		var m Message
+		if err := json.Unmarshal(msgs[i].Payload, &m); err != nil {
+			continue
+		}
+		if err := h.Store.MarkOutboxSent(ctx, msgs[i].ID, "twiml", time.Now()); err != nil {
+			h.Log.Error("sms webhook: mark reply sent", "outbox_id", msgs[i].ID, "err", err)
+			break
+		}
+		resp.Verbs = append(resp.Verbs, twilio.Message{Body: m.Body})
+	}
+	return resp.Bytes()
 }
 
 func (h *Webhook) record(ctx context.Context, sid, from string, body []byte) (bool, error) {
@@ -98,7 +146,7 @@ func (h *Webhook) record(ctx context.Context, sid, from string, body []byte) (bo
 	}
 	if !dup {
 		h.Received.Add(1)
-		if h.Wake != nil {
+		if h.Wake != nil && h.Answer == nil {
 			h.Wake()
 		}
 	}

@@ -79,12 +79,23 @@ func (s *Store) FindInbound(ctx context.Context, id int64) (*hotline.Inbound, er
 // errText says why it was given up on, or is empty. ErrNotFound if absent.
 func (q *queries) MarkInboundProcessed(ctx context.Context, id int64, errText string, at time.Time) error {
 	res, err := q.db.ExecContext(ctx, `
-		UPDATE inbound SET processed_at = ?, error = ? WHERE id = ?`,
+		UPDATE inbound SET processed_at = ?, error = ? WHERE id = ? AND processed_at IS NULL`,
 		micros(at), errText, id)
 	if err != nil {
 		return fmt.Errorf("mark inbound %d processed: %w", id, err)
 	}
-	return mustAffect(res, fmt.Sprintf("mark inbound %d processed", id))
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var one int
+	err = q.db.QueryRowContext(ctx, `SELECT 1 FROM inbound WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mark inbound %d processed: %w", id, hotline.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("mark inbound %d processed: %w", id, err)
+	}
+	return fmt.Errorf("mark inbound %d processed: already processed: %w", id, hotline.ErrConflict)
 }
 
 // selectInbound runs a query on inbound with the given WHERE … tail and

@@ -128,4 +128,22 @@ func testInbound(t *testing.T, open func(t *testing.T) hotline.Store) {
 		err = s.Update(ctx, func(tx hotline.Tx) error { return tx.MarkInboundProcessed(ctx, missingID, "", t0) })
 		wantErr(t, "MarkInboundProcessed", err, hotline.ErrNotFound)
 	})
+
+	t.Run("processed twice", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		in := hotline.Inbound{Channel: hotline.ChannelSMS, ExtID: "SM1", Address: "+8613800000001", Payload: []byte("x"), ReceivedAt: t0}
+		_, err := s.RecordInbound(ctx, &in)
+		must(t, "RecordInbound", err)
+		update(t, s, func(tx hotline.Tx) error { return tx.MarkInboundProcessed(ctx, in.ID, "", at(time.Second)) })
+		// A second handler of the same event finds it taken, and the
+		// first mark stays.
+		err = s.Update(ctx, func(tx hotline.Tx) error { return tx.MarkInboundProcessed(ctx, in.ID, "late", at(time.Minute)) })
+		wantErr(t, "MarkInboundProcessed again", err, hotline.ErrConflict)
+		got, err := s.FindInbound(ctx, in.ID)
+		must(t, "FindInbound", err)
+		if got.ProcessedAt == nil || !got.ProcessedAt.Equal(at(time.Second)) || got.Error != "" {
+			t.Errorf("the second mark changed the event: %+v", got)
+		}
+	})
 }
