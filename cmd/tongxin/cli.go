@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -187,9 +188,13 @@ func listOutbox(ctx context.Context, a *app, f hotline.OutboxFilter, asJSON bool
 		return writeJSON(stdout, rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCHANNEL\tADDRESS\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR\tTEXT")
+	fmt.Fprintln(tw, "ID\tCHANNEL\tADDRESS\tSTATUS\tATTEMPTS\tSEGMENTS\tNEXT ATTEMPT\tLAST ERROR\tTEXT")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Channel, r.Address, r.Status, r.Attempts,
+		segs := "-"
+		if r.Segments > 0 {
+			segs = strconv.Itoa(r.Segments)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Channel, r.Address, r.Status, r.Attempts, segs,
 			r.NextAttemptAt.In(a.loc).Format("01-02 15:04:05"), preview(r.LastError, 40), r.Preview)
 	}
 	return tw.Flush()

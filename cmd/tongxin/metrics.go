@@ -46,6 +46,14 @@ func (s *server) metrics(receiver *telegram.Receiver) []metric {
 			metric{"tongxin_telegram_updates_rejected_total", "Bodies refused as not being Telegram updates.", "counter", load(&receiver.Rejected)},
 		)
 	}
+	if s.sms != nil {
+		ms = append(ms,
+			metric{"tongxin_sms_received_total", "SMS recorded.", "counter", load(&s.sms.Received)},
+			metric{"tongxin_sms_duplicate_total", "SMS received again and ignored.", "counter", load(&s.sms.Duplicates)},
+			metric{"tongxin_sms_rejected_total", "SMS webhook requests refused (bad signature, malformed).", "counter", load(&s.sms.Rejected)},
+			metric{"tongxin_sms_spooled_total", "SMS kept on disk because the store could not take them.", "counter", load(&s.sms.Spooled)},
+		)
+	}
 	return ms
 }
 

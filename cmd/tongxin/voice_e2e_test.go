@@ -133,3 +133,48 @@ func TestVoiceEmergencyCallWithTemplates(t *testing.T) {
 		t.Fatalf("answered template: %+v %v", sent, err)
 	}
 }
+
+// A Uyghur caller leaves a recorded message about legal aid: a ticket in
+// the justice bureau's queue with the recording's link, and the "request
+// received" template (Chinese, there is no Uyghur one) to their phone.
+func TestVoiceRecordedMessage(t *testing.T) {
+	gw := smsfake.NewTemplateGateway("template-key")
+	e := newEnv(t, withTemplates(t, gw))
+	c := &call{e: e, from: "+8613812340098"}
+	c.post(t, "", nil)
+	menu := c.post(t, "lang", url.Values{"Digits": {"2"}})
+	if !strings.Contains(menu, "<Gather") {
+		t.Fatalf("service menu:\n%s", menu)
+	}
+	notice := c.post(t, "service", url.Values{"Digits": {"5"}})
+	if !strings.Contains(notice, "<Gather") {
+		t.Fatalf("consent notice and choice:\n%s", notice)
+	}
+	rec := c.post(t, "choice", url.Values{"Digits": {"1"}})
+	if !strings.Contains(rec, "<Record") {
+		t.Fatalf("no Record verb:\n%s", rec)
+	}
+	recording := "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123"
+	done := c.post(t, "recorded", url.Values{"RecordingUrl": {recording}, "RecordingSid": {"RE0123"}, "RecordingDuration": {"21"}})
+	if !strings.Contains(done, "<Hangup") {
+		t.Fatalf("after the recording:\n%s", done)
+	}
+	tickets, _ := e.srv.store.FindTickets(context.Background(), hotline.TicketFilter{})
+	if len(tickets) != 1 {
+		t.Fatalf("want one ticket, got %d", len(tickets))
+	}
+	tk, _ := e.srv.store.FindTicketByNumber(context.Background(), tickets[0].Number)
+	if tk.Category != "legal_aid" || tk.Bureau != "justice" || tk.Language != "ug" || tk.Sensitive["recording"] != recording || tk.LegalBasis != "consent" {
+		t.Errorf("ticket %+v", tk)
+	}
+	consents, _ := e.srv.store.Consents(context.Background(), tk.ResidentID)
+	if len(consents) != 1 || consents[0].Purpose != "voice_recording" || !consents[0].Granted {
+		t.Errorf("consents %+v", consents)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sent, err := gw.WaitSent(ctx, "+8613812340098", 1)
+	if err != nil || sent[0].Params["number"] != tk.Number || sent[0].Template != "SMS_0001" {
+		t.Fatalf("template: %+v %v", sent, err)
+	}
+}
