@@ -161,15 +161,21 @@ func (c *Channel) Render(address, _ string, out []bot.Outbound) ([]inbox.Rendere
 	return rendered, nil
 }
 
-// numbered lists choices as "1 label" lines. Emoji and symbols that start
-// a label are left out: they cost segments and an SMS cannot be tapped.
+// numbered lists choices as "1 label" lines. A last choice that leads to
+// the main menu is numbered 0, as 0 always does; so lists stay within 1–9.
+// Emoji and symbols that start a label are left out: they cost segments and
+// an SMS cannot be tapped.
 func numbered(choices []bot.Choice) string {
 	lines := make([]string, len(choices))
 	for i, ch := range choices {
 		label := strings.TrimLeftFunc(ch.Label, func(r rune) bool {
 			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 		})
-		lines[i] = strconv.Itoa(i+1) + " " + label
+		num := strconv.Itoa(i + 1)
+		if i == len(choices)-1 && ch.Data == "n:menu" {
+			num = "0"
+		}
+		lines[i] = num + " " + label
 	}
 	return strings.Join(lines, "\n")
 }

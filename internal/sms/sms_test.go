@@ -105,6 +105,14 @@ func TestRenderJoinsATurnAndNumbersTheLastMenu(t *testing.T) {
 		t.Errorf("segments %d", r[0].Segments)
 	}
 
+	// A trailing choice that leads to the main menu is 0.
+	r, _ = ch.Render("+8613812345678", "zh-Hans", []bot.Outbound{{Lang: "zh-Hans", Text: "办事指南：", Choices: []bot.Choice{
+		{Data: "n:hb:jobs", Label: "就业和培训"}, {Data: "n:menu", Label: "🏠 主菜单"}}}})
+	json.Unmarshal(r[0].Payload, &m)
+	if m.Body != "办事指南：\n1 就业和培训\n0 主菜单" {
+		t.Errorf("menu as 0: %q", m.Body)
+	}
+
 	long := strings.Repeat("法律援助是政府免费给的法律帮助。", 60)
 	r, _ = ch.Render("+8613812345678", "zh-Hans", []bot.Outbound{{Lang: "zh-Hans", Text: long}})
 	if len(r) < 2 {
