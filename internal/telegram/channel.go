@@ -20,6 +20,7 @@ import (
 	"github.com/tongxin/tongxin/internal/dispatch"
 	"github.com/tongxin/tongxin/internal/hotline"
 	"github.com/tongxin/tongxin/internal/inbox"
+	"github.com/tongxin/tongxin/internal/segment"
 )
 
 // MaxText is the longest message text Telegram accepts, in UTF-16 units.
@@ -213,7 +214,8 @@ func markRTL(text string) string {
 }
 
 // Split cuts text into parts of at most limit UTF-16 units: at paragraph
-// breaks where it can, then at line breaks, then between characters.
+// breaks where it can, then at line breaks, then between grapheme clusters
+// (a Tibetan stack or an emoji sequence stays whole).
 func Split(text string, limit int) []string {
 	if units(text) <= limit {
 		return []string{text}
@@ -253,10 +255,10 @@ func Split(text string, limit int) []string {
 			if add(line, "") {
 				continue
 			}
-			for _, r := range line {
-				if !add(string(r), "") {
+			for _, g := range segment.Graphemes(line) {
+				if !add(g, "") {
 					flush()
-					cur = string(r)
+					cur = g
 				}
 			}
 		}

@@ -186,3 +186,21 @@ func TestSplitKeepsEveryCharacter(t *testing.T) {
 		checkParts(t, text, limit, telegram.Split(text, limit))
 	}
 }
+
+func TestSplitKeepsGraphemeClustersWhole(t *testing.T) {
+	// A long line of Tibetan stacks and family emoji with nowhere better to
+	// cut: no part may end inside a cluster.
+	line := strings.Repeat("སྒྲ👨‍👩‍👧", 40)
+	parts := telegram.Split(line, 25)
+	if len(parts) < 2 {
+		t.Fatalf("not split: %d parts", len(parts))
+	}
+	for i, p := range parts {
+		if strings.HasPrefix(p, "\u200d") || strings.HasPrefix(p, "\u0f92") || strings.HasPrefix(p, "\u0fb2") || strings.HasSuffix(p, "\u200d") {
+			t.Errorf("part %d starts or ends inside a cluster: %q", i, p)
+		}
+	}
+	if strings.Join(parts, "") != line {
+		t.Error("splitting lost text")
+	}
+}
