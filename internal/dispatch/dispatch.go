@@ -247,23 +247,11 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 		log.Warn("channel asked to wait", "retry_after", retry.After)
 		record = d.Store.RetryOutbox(store, m.ID, d.Now().Add(retry.After), err.Error(), false)
 	case errors.Is(err, ErrBlocked):
-		d.Blocked.Add(1)
 		log.Info("recipient blocked us; not sending to the address until they write again")
-		record = d.Store.Update(store, func(tx hotline.Tx) error {
-			return tx.SetAddressBlocked(store, addr, true, d.Now())
-		})
-		if record == nil {
-			record = d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, err.Error())
-		}
+		record = d.stop(store, m, err, func(tx hotline.Tx) error { return tx.SetAddressBlocked(store, addr, true, d.Now()) })
 	case errors.Is(err, ErrOptedOut):
-		d.Blocked.Add(1)
 		log.Info("recipient opted out at the gateway; not sending until they opt in")
-		record = d.Store.Update(store, func(tx hotline.Tx) error {
-			return tx.SetAddressOptedOut(store, addr, true, d.Now())
-		})
-		if record == nil {
-			record = d.Store.FailOutbox(store, m.ID, hotline.OutboxBlocked, err.Error())
-		}
+		record = d.stop(store, m, err, func(tx hotline.Tx) error { return tx.SetAddressOptedOut(store, addr, true, d.Now()) })
 	case errors.As(err, &permanent):
 		d.Parked.Add(1)
 		log.Error("channel rejected message; parked", "err", err)
@@ -281,4 +269,14 @@ func (d *Dispatcher) send(ctx context.Context, m hotline.Outbox) {
 	if record != nil {
 		log.Error("record send outcome", "err", record)
 	}
+}
+
+// stop marks the address as one not to send to (mark) and ends the
+// message's delivery as blocked.
+func (d *Dispatcher) stop(ctx context.Context, m hotline.Outbox, cause error, mark func(hotline.Tx) error) error {
+	d.Blocked.Add(1)
+	if err := d.Store.Update(ctx, mark); err != nil {
+		return err
+	}
+	return d.Store.FailOutbox(ctx, m.ID, hotline.OutboxBlocked, cause.Error())
 }
